@@ -1,0 +1,137 @@
+//! `POST /api/event`: Plausible's Events API. 202 once the event is durable in the ingest log;
+//! 202 plus `x-waymark-dropped` (and Plausible's `x-plausible-dropped`) when it is deliberately
+//! not stored, so trackers never retry; 400 naming the field; 413 for oversized bodies.
+
+use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use waymark_collect::ingest_log::LogError;
+use waymark_collect::{Outcome, Payload, RequestMeta};
+
+use crate::client_ip::client_ip;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Explicit timestamps may not lie further ahead than this (clock skew).
+const MAX_FUTURE_MS: i64 = 5 * 60 * 1000;
+
+pub async fn post_event(
+    State(state): State<Arc<AppState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let result = handle(&state, peer, &headers, body).await;
+    if matches!(&result, Err(e) if e.status.is_client_error()) {
+        state
+            .collector
+            .metrics
+            .rejected_invalid
+            .fetch_add(1, Ordering::Relaxed);
+    }
+    result
+}
+
+async fn handle(
+    state: &AppState,
+    peer: SocketAddr,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let limit = state.config.max_body_bytes;
+    let bytes = axum::body::to_bytes(body, limit).await.map_err(|_| {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("request body is larger than {limit} bytes"),
+        )
+    })?;
+    let mut payload = Payload::parse(&bytes).map_err(|e| ApiError::bad_field(e.field, e.to_string()))?;
+
+    let authenticated = authenticated(state, headers)?;
+    if let Some(key) = headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .filter(|k| !k.is_empty())
+    {
+        payload.idempotency_key = Some(key.to_string());
+    }
+    if !authenticated && (payload.timestamp_ms.is_some() || payload.idempotency_key.is_some()) {
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "timestamp and idempotency_key are for server-side senders: send an API key as `Authorization: Bearer <key>`",
+        ));
+    }
+    let now = chrono::Utc::now().timestamp_millis();
+    let timestamp_ms = payload.timestamp_ms.unwrap_or(now);
+    if timestamp_ms > now + MAX_FUTURE_MS {
+        return Err(ApiError::bad_field("timestamp", "timestamp: lies in the future"));
+    }
+
+    let user_agent = headers
+        .get("user-agent")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let meta = RequestMeta {
+        ip: client_ip(peer.ip(), headers, &state.config.trusted_proxies),
+        user_agent,
+        timestamp_ms,
+    };
+    let outcome = state.collector.process(&payload, &meta).map_err(|e| {
+        tracing::error!(error = %e, "collector failed");
+        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "the collector is unavailable; retry shortly")
+    })?;
+    drop(meta);
+    match outcome {
+        Outcome::Dropped(reason) => Ok((
+            StatusCode::ACCEPTED,
+            [
+                ("x-waymark-dropped", reason.as_str()),
+                ("x-plausible-dropped", "1"),
+            ],
+            "ok",
+        )
+            .into_response()),
+        Outcome::Accepted(events) => match state.log.append(events).await {
+            Ok(_) => Ok((StatusCode::ACCEPTED, "ok").into_response()),
+            Err(LogError::Busy) => Err(ApiError {
+                retry_after_s: Some(1),
+                ..ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "ingest is saturated; retry shortly")
+            }),
+            Err(e) => {
+                tracing::error!(error = %e, "event could not be made durable");
+                Err(ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "the event could not be stored durably; retry shortly",
+                ))
+            }
+        },
+    }
+}
+
+/// `Authorization: Bearer <key>`: absent is fine (browser events), wrong is an error.
+fn authenticated(state: &AppState, headers: &HeaderMap) -> Result<bool, ApiError> {
+    let Some(value) = headers.get("authorization") else {
+        return Ok(false);
+    };
+    let key = value
+        .to_str()
+        .ok()
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "Authorization must be `Bearer <api key>`"))?;
+    if state.config.api_keys.iter().any(|k| constant_time_eq(k.as_bytes(), key.as_bytes())) {
+        Ok(true)
+    } else {
+        Err(ApiError::new(StatusCode::UNAUTHORIZED, "unknown API key"))
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}

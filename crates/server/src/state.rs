@@ -1,0 +1,17 @@
+//! Shared state behind every route.
+
+use std::sync::Arc;
+
+use waymark_collect::ingest_log::LogHandle;
+use waymark_collect::Collector;
+use waymark_store::EventStore;
+
+use crate::ServerConfig;
+
+/// What handlers see.
+pub struct AppState {
+    pub config: ServerConfig,
+    pub collector: Arc<Collector>,
+    pub log: LogHandle,
+    pub store: Arc<dyn EventStore>,
+}

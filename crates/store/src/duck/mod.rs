@@ -1,0 +1,246 @@
+//! The embedded backend: one DuckDB file in the data directory.
+//!
+//! Layout: new rows land in `events_recent`; [`DuckStore::maintain`] moves them, sorted by site and
+//! time, into `events_sorted`, so each row group holds few sites and small-site queries skip the
+//! rest by zone maps. `events` is a view over both, which is what users query with `waymark sql`.
+//! Extension auto-install and auto-load are off: the store never touches the network.
+
+mod append;
+mod schema;
+mod sql;
+mod stats;
+
+use std::path::{Path, PathBuf};
+
+use duckdb::{Config, Connection};
+use parking_lot::Mutex;
+use waymark_core::{Event, Site, TimeBounds};
+
+use crate::query::{BreakdownRow, Dimension, Overview, Table};
+use crate::{EventStore, StoreError};
+
+/// Memory and thread settings for DuckDB.
+#[derive(Debug, Clone)]
+pub struct DuckOptions {
+    /// DuckDB `memory_limit`, e.g. `256MB`.
+    pub memory_limit: String,
+    /// DuckDB worker threads.
+    pub threads: u32,
+    /// Rows in `events_recent` that trigger a clustering pass in `maintain`.
+    pub compact_rows: u64,
+}
+
+impl Default for DuckOptions {
+    fn default() -> Self {
+        DuckOptions {
+            memory_limit: "256MB".into(),
+            threads: 2,
+            compact_rows: 50_000,
+        }
+    }
+}
+
+/// The DuckDB event store.
+pub struct DuckStore {
+    path: PathBuf,
+    /// The single writer; appends and maintenance serialise here.
+    writer: Mutex<Connection>,
+    /// Idle reader connections to the same database.
+    readers: Mutex<Vec<Connection>>,
+    options: DuckOptions,
+}
+
+/// The database file inside a data directory.
+pub fn db_path(data_dir: &Path) -> PathBuf {
+    data_dir.join("events.duckdb")
+}
+
+impl DuckStore {
+    /// Opens (creating and migrating) the store in `data_dir`.
+    pub fn open(data_dir: &Path, options: DuckOptions) -> Result<DuckStore, StoreError> {
+        std::fs::create_dir_all(data_dir)
+            .map_err(|e| StoreError::Io(format!("{}: {e}", data_dir.display())))?;
+        let path = db_path(data_dir);
+        let config = Config::default()
+            .enable_autoload_extension(false)?
+            .with("autoinstall_known_extensions", "false")?
+            .with("allow_community_extensions", "false")?
+            .max_memory(&options.memory_limit)?
+            .threads(i64::from(options.threads.max(1)))?;
+        let conn = Connection::open_with_flags(&path, config).map_err(|e| {
+            let msg = e.to_string();
+            if msg.contains("lock") {
+                StoreError::Locked(path.display().to_string())
+            } else {
+                StoreError::Backend(msg)
+            }
+        })?;
+        // Checkpoint often enough that the WAL stays small even under steady appends.
+        conn.execute_batch("SET checkpoint_threshold = '32MB';")?;
+        schema::migrate(&conn)?;
+        Ok(DuckStore {
+            path,
+            writer: Mutex::new(conn),
+            readers: Mutex::new(Vec::new()),
+            options,
+        })
+    }
+
+    /// Opens a throw-away in-memory store (tests).
+    pub fn in_memory() -> Result<DuckStore, StoreError> {
+        let config = Config::default()
+            .enable_autoload_extension(false)?
+            .with("autoinstall_known_extensions", "false")?;
+        let conn = Connection::open_in_memory_with_flags(config)?;
+        schema::migrate(&conn)?;
+        Ok(DuckStore {
+            path: PathBuf::from(":memory:"),
+            writer: Mutex::new(conn),
+            readers: Mutex::new(Vec::new()),
+            options: DuckOptions::default(),
+        })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Runs `f` on a reader connection (taken from the pool, returned after).
+    fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T, StoreError>) -> Result<T, StoreError> {
+        let conn = match self.readers.lock().pop() {
+            Some(c) => c,
+            None => self.writer.lock().try_clone()?,
+        };
+        let out = f(&conn);
+        let mut pool = self.readers.lock();
+        if pool.len() < 8 {
+            pool.push(conn);
+        }
+        out
+    }
+
+    /// Runs arbitrary SQL and returns the result as text (`waymark sql`).
+    pub fn sql(&self, query: &str) -> Result<Table, StoreError> {
+        self.read(|c| sql::run(c, query))
+    }
+
+    /// Moves `events_recent` into `events_sorted`, ordered by site and time.
+    pub fn compact(&self) -> Result<u64, StoreError> {
+        let conn = self.writer.lock();
+        let n: u64 = conn.query_row("SELECT count(*) FROM events_recent", [], |r| r.get(0))?;
+        if n == 0 {
+            return Ok(0);
+        }
+        conn.execute_batch(
+            "BEGIN TRANSACTION;
+             INSERT INTO events_sorted SELECT * FROM events_recent ORDER BY site_id, timestamp;
+             DELETE FROM events_recent;
+             COMMIT;",
+        )
+        .inspect_err(|_| {
+            let _ = conn.execute_batch("ROLLBACK");
+        })?;
+        Ok(n)
+    }
+}
+
+impl EventStore for DuckStore {
+    fn add_site(&self, site: &Site) -> Result<(), StoreError> {
+        self.writer.lock().execute(
+            "INSERT INTO sites (domain, timezone) VALUES (?, ?)
+             ON CONFLICT (domain) DO UPDATE SET timezone = excluded.timezone",
+            duckdb::params![site.domain, site.timezone],
+        )?;
+        Ok(())
+    }
+
+    fn remove_site(&self, domain: &str) -> Result<bool, StoreError> {
+        let conn = self.writer.lock();
+        conn.execute_batch("BEGIN TRANSACTION")?;
+        let run = || -> Result<usize, StoreError> {
+            conn.execute("DELETE FROM events_sorted WHERE site_id = ?", [domain])?;
+            conn.execute("DELETE FROM events_recent WHERE site_id = ?", [domain])?;
+            Ok(conn.execute("DELETE FROM sites WHERE domain = ?", [domain])?)
+        };
+        match run() {
+            Ok(n) => {
+                conn.execute_batch("COMMIT")?;
+                Ok(n > 0)
+            }
+            Err(e) => {
+                let _ = conn.execute_batch("ROLLBACK");
+                Err(e)
+            }
+        }
+    }
+
+    fn sites(&self) -> Result<Vec<Site>, StoreError> {
+        self.read(|c| {
+            let mut stmt = c.prepare("SELECT domain, timezone FROM sites ORDER BY domain")?;
+            let rows = stmt.query_map([], |r| {
+                Ok(Site {
+                    domain: r.get(0)?,
+                    timezone: r.get(1)?,
+                })
+            })?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+    }
+
+    fn append(&self, events: &[Event]) -> Result<(), StoreError> {
+        let conn = self.writer.lock();
+        append::append(&conn, events, None)
+    }
+
+    fn append_logged(&self, events: &[Event], last_seq: u64) -> Result<(), StoreError> {
+        let conn = self.writer.lock();
+        append::append(&conn, events, Some(last_seq))
+    }
+
+    fn applied_seq(&self) -> Result<u64, StoreError> {
+        let conn = self.writer.lock();
+        Ok(conn.query_row("SELECT applied_seq FROM ingest_state WHERE id = 1", [], |r| r.get(0))?)
+    }
+
+    fn idempotency_keys(&self, since_ms: i64) -> Result<Vec<String>, StoreError> {
+        self.read(|c| stats::idempotency_keys(c, since_ms))
+    }
+
+    fn recent_sessions(&self, since_ms: i64) -> Result<Vec<(String, u64, u64, i64)>, StoreError> {
+        self.read(|c| stats::recent_sessions(c, since_ms))
+    }
+
+    fn overview(&self, site: &str, bounds: TimeBounds) -> Result<Overview, StoreError> {
+        self.read(|c| stats::overview(c, site, bounds))
+    }
+
+    fn breakdown(
+        &self,
+        site: &str,
+        bounds: TimeBounds,
+        dimension: Dimension,
+        limit: usize,
+    ) -> Result<Vec<BreakdownRow>, StoreError> {
+        self.read(|c| stats::breakdown(c, site, bounds, dimension, limit))
+    }
+
+    fn maintain(&self) -> Result<(), StoreError> {
+        let pending: u64 = self
+            .writer
+            .lock()
+            .query_row("SELECT count(*) FROM events_recent", [], |r| r.get(0))?;
+        if pending >= self.options.compact_rows {
+            let moved = self.compact()?;
+            tracing::debug!(moved, "clustered recent events by site");
+        }
+        self.writer.lock().execute_batch("CHECKPOINT")?;
+        Ok(())
+    }
+
+    fn checkpoint(&self) -> Result<(), StoreError> {
+        self.compact()?;
+        self.writer.lock().execute_batch("FORCE CHECKPOINT")?;
+        Ok(())
+    }
+}

@@ -1,0 +1,58 @@
+//! The way down: [`EventStore`], the one interface every backend implements, and the embedded
+//! DuckDB backend ([`duck::DuckStore`]). Nothing backend-specific crosses this interface, so a
+//! ClickHouse backend can implement it unchanged; contract tests in `tests/contract.rs` are
+//! written once against the trait.
+
+pub mod duck;
+pub mod error;
+pub mod query;
+pub mod sink;
+
+pub use error::StoreError;
+pub use query::{BreakdownRow, Dimension, Overview, Table};
+pub use sink::StoreSink;
+
+use waymark_core::{Event, Site, TimeBounds};
+
+/// An event store: sites, batched appends, and the analytical queries Waymark runs.
+/// Implementations are shared between threads; every method may block on I/O.
+pub trait EventStore: Send + Sync {
+    /// Creates a site, or updates its time zone when it exists.
+    fn add_site(&self, site: &Site) -> Result<(), StoreError>;
+    /// Deletes a site and all its events. Returns whether it existed.
+    fn remove_site(&self, domain: &str) -> Result<bool, StoreError>;
+    /// All sites, by domain.
+    fn sites(&self) -> Result<Vec<Site>, StoreError>;
+    /// One site by domain.
+    fn site(&self, domain: &str) -> Result<Option<Site>, StoreError> {
+        Ok(self.sites()?.into_iter().find(|s| s.domain == domain))
+    }
+
+    /// Bulk append (imports, the demo generator). Atomic per call.
+    fn append(&self, events: &[Event]) -> Result<(), StoreError>;
+    /// Appends events from the ingest log and records `last_seq` in the same transaction.
+    fn append_logged(&self, events: &[Event], last_seq: u64) -> Result<(), StoreError>;
+    /// The highest ingest-log sequence number stored.
+    fn applied_seq(&self) -> Result<u64, StoreError>;
+
+    /// Idempotency keys stored since `since_ms`, so retries are recognised after a restart.
+    fn idempotency_keys(&self, since_ms: i64) -> Result<Vec<String>, StoreError>;
+    /// `(site, visitor_id, session_id, last_ms)` of sessions active since `since_ms`.
+    fn recent_sessions(&self, since_ms: i64) -> Result<Vec<(String, u64, u64, i64)>, StoreError>;
+
+    /// Top-line numbers for a site and time range.
+    fn overview(&self, site: &str, bounds: TimeBounds) -> Result<Overview, StoreError>;
+    /// Visitors (and visits or pageviews) per value of a dimension, largest first.
+    fn breakdown(
+        &self,
+        site: &str,
+        bounds: TimeBounds,
+        dimension: Dimension,
+        limit: usize,
+    ) -> Result<Vec<BreakdownRow>, StoreError>;
+
+    /// Background upkeep: clusters recent rows by site and time and bounds the store's WAL.
+    fn maintain(&self) -> Result<(), StoreError>;
+    /// Flushes everything to the main file (at shutdown).
+    fn checkpoint(&self) -> Result<(), StoreError>;
+}

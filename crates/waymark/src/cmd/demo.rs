@@ -1,0 +1,75 @@
+//! `waymark demo`: creates `demo.waymark.local` with ~90 days of generated traffic (through
+//! the live enrichment and identity code), then serves it unless `--no-serve`.
+
+use std::sync::Arc;
+
+use anyhow::Result;
+use indicatif::{ProgressBar, ProgressStyle};
+use waymark_collect::salt::SaltStore;
+use waymark_collect::Collector;
+use waymark_core::Site;
+use waymark_demo::{DemoOptions, DEMO_SITE};
+use waymark_store::EventStore;
+
+use crate::cli::DemoArgs;
+
+pub fn run(args: DemoArgs) -> Result<()> {
+    let config = crate::settings::server_config(&args.common, &args.server)?;
+    let dir = config.data_dir.clone();
+    {
+        let store = Arc::new(super::open_store(&args.common)?);
+        let site = Site::new(DEMO_SITE, "Europe/Berlin")?;
+        store.add_site(&site)?;
+        // A site re-generated from scratch: drop earlier demo events first.
+        store.remove_site(&site.domain)?;
+        store.add_site(&site)?;
+
+        std::fs::create_dir_all(&dir)?;
+        let geo_path = dir.join("demo-geo.mmdb");
+        waymark_demo::write_geo_db(&geo_path)?;
+        let collector = Collector::new(SaltStore::in_memory(), Some(&geo_path))?;
+        collector.add_site(&site.domain);
+
+        let opts = DemoOptions {
+            site: site.domain.clone(),
+            days: args.days,
+            events: args.events,
+            seed: args.seed,
+            end_ms: chrono::Utc::now().timestamp_millis(),
+        };
+        let bar = ProgressBar::new(args.events);
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{spinner} generating {bar:40} {pos}/{len} events ({per_sec}, {eta})",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        let sink_store = store.clone();
+        let mut sink = |events: Vec<waymark_core::Event>| {
+            sink_store
+                .append(&events)
+                .map_err(|e| waymark_demo::DemoError::Sink(e.to_string()))
+        };
+        let progress = |done: u64, total: u64| {
+            bar.set_length(total.max(done));
+            bar.set_position(done);
+        };
+        let summary = waymark_demo::generate(&opts, &collector, &mut sink, &progress)?;
+        bar.finish_and_clear();
+        store.checkpoint()?;
+        println!(
+            "demo site {} ready: {} events in {} visits over {} days (data: {})",
+            site.domain,
+            summary.events,
+            summary.visits,
+            args.days,
+            dir.display()
+        );
+    }
+    if args.no_serve {
+        return Ok(());
+    }
+    println!("open http://{}/ (site {DEMO_SITE})", config.listen);
+    super::runtime()?.block_on(waymark_server::run(config))?;
+    Ok(())
+}

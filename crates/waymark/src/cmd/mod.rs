@@ -1,0 +1,41 @@
+//! One file per command; this one dispatches.
+
+mod bench;
+mod demo;
+mod serve;
+mod site;
+mod sql;
+mod stats;
+
+use anyhow::Result;
+
+use crate::cli::{BenchCommand, Cli, Command};
+
+/// Runs the chosen command.
+pub fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Serve(a) => serve::run(a),
+        Command::Demo(a) => demo::run(a),
+        Command::Site(c) => site::run(c),
+        Command::Stats(a) => stats::run(a),
+        Command::Sql(a) => sql::run(a),
+        Command::Bench(BenchCommand::Ingest(a)) => bench::ingest(a),
+        Command::Bench(BenchCommand::Load(a)) => bench::load(a),
+    }
+}
+
+/// Opens the embedded store of a data directory for a CLI command.
+pub fn open_store(common: &crate::cli::Common) -> Result<waymark_store::duck::DuckStore> {
+    let dir = crate::settings::data_dir(common)?;
+    Ok(waymark_store::duck::DuckStore::open(
+        &dir,
+        waymark_store::duck::DuckOptions::default(),
+    )?)
+}
+
+/// A tokio runtime for commands that serve.
+pub fn runtime() -> Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?)
+}

@@ -1,0 +1,35 @@
+//! The `waymark` binary: parses the command line, loads settings, and runs one command.
+//! Errors surface here once, as a message and a non-zero exit.
+
+mod cli;
+mod cmd;
+mod settings;
+mod table;
+
+use clap::Parser;
+
+fn main() -> std::process::ExitCode {
+    let cli = cli::Cli::parse();
+    init_logs(&cli);
+    match cmd::run(cli) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logs(cli: &cli::Cli) {
+    let default = if matches!(cli.command, cli::Command::Serve(_) | cli::Command::Demo(_)) {
+        "info"
+    } else {
+        "warn"
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("WAYMARK_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}

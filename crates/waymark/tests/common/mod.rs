@@ -1,0 +1,197 @@
+//! Test support: runs the real `waymark` binary on a temporary data directory and talks to it
+//! over HTTP, the way users and trackers do.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub const CHROME_UA: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36";
+pub const IPHONE_UA: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1";
+
+pub fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_waymark")
+}
+
+/// Runs a CLI command to completion; returns (success, stdout, stderr).
+pub fn waymark(args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(bin())
+        .args(args)
+        .env_remove("WAYMARK_DATA_DIR")
+        .output()
+        .expect("run waymark");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// A running server process.
+pub struct Server {
+    pub dir: PathBuf,
+    pub port: u16,
+    pub log: PathBuf,
+    child: Option<Child>,
+    extra: Vec<String>,
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+impl Server {
+    /// Adds `sites` to a fresh data dir in `dir` and starts the server with `extra` flags.
+    pub fn start(dir: &Path, sites: &[&str], extra: &[&str]) -> Server {
+        for s in sites {
+            let (ok, _, err) = waymark(&["site", "add", s, "--timezone", "UTC", "--data-dir", dir.to_str().unwrap()]);
+            assert!(ok, "site add failed: {err}");
+        }
+        let mut server = Server {
+            dir: dir.to_path_buf(),
+            port: free_port(),
+            log: dir.join("server.log"),
+            child: None,
+            extra: extra.iter().map(|s| s.to_string()).collect(),
+        };
+        server.spawn();
+        server
+    }
+
+    fn spawn(&mut self) {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.log)
+            .expect("log file");
+        let child = Command::new(bin())
+            .arg("serve")
+            .arg("--data-dir")
+            .arg(&self.dir)
+            .arg("--listen")
+            .arg(format!("127.0.0.1:{}", self.port))
+            .args(&self.extra)
+            .env("WAYMARK_LOG", "debug")
+            .stdout(Stdio::from(log.try_clone().expect("log clone")))
+            .stderr(Stdio::from(log))
+            .spawn()
+            .expect("spawn server");
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline {
+            if let Ok(r) = agent().get(&self.url("/health")).call() {
+                if r.status().as_u16() == 200 {
+                    return;
+                }
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("server did not become healthy; log:\n{}", std::fs::read_to_string(&self.log).unwrap_or_default());
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{}", self.port, path)
+    }
+
+    /// `kill -9`, then start again on the same data directory.
+    pub fn crash_and_restart(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+        self.spawn();
+    }
+
+    /// Graceful stop (SIGTERM), waiting for exit.
+    pub fn stop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = Command::new("kill").arg("-TERM").arg(c.id().to_string()).status();
+            let deadline = Instant::now() + Duration::from_secs(60);
+            while Instant::now() < deadline {
+                if let Ok(Some(_)) = c.try_wait() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            let _ = c.kill();
+            let _ = c.wait();
+            panic!("server did not stop within 60 s of SIGTERM");
+        }
+    }
+
+    /// Runs SQL on the (stopped) server's data directory and returns the rows (tab-free cells).
+    pub fn sql(&self, query: &str) -> Vec<Vec<String>> {
+        let (ok, out, err) = waymark(&["sql", "--data-dir", self.dir.to_str().unwrap(), query]);
+        assert!(ok, "sql failed: {err}");
+        parse_table(&out)
+    }
+
+    pub fn server_log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+/// Parses `waymark sql` output back into cells (columns are separated by two or more spaces).
+pub fn parse_table(out: &str) -> Vec<Vec<String>> {
+    out.lines()
+        .skip(2)
+        .filter(|l| !l.starts_with('(') || !l.ends_with(')') || !l.contains("row"))
+        .map(|l| {
+            l.split("  ")
+                .map(str::trim)
+                .filter(|c| !c.is_empty())
+                .map(str::to_string)
+                .collect()
+        })
+        .collect()
+}
+
+pub fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(30)))
+        .build()
+        .into()
+}
+
+/// What a POST answered.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub dropped: Option<String>,
+    pub body: String,
+}
+
+/// Posts a body to `/api/event` with a user agent and forwarded IP.
+pub fn post(server: &Server, body: &str, ua: &str, ip: &str, extra: &[(&str, &str)]) -> Reply {
+    let mut req = agent()
+        .post(&server.url("/api/event"))
+        .header("Content-Type", "text/plain")
+        .header("User-Agent", ua)
+        .header("X-Forwarded-For", ip);
+    for (k, v) in extra {
+        req = req.header(*k, *v);
+    }
+    let resp = req.send(body.as_bytes()).expect("request");
+    let status = resp.status().as_u16();
+    let dropped = resp
+        .headers()
+        .get("x-waymark-dropped")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let body = resp.into_body().read_to_string().unwrap_or_default();
+    Reply { status, dropped, body }
+}
