@@ -16,6 +16,8 @@ need_pkg() { # need_pkg <command> <debian packages...>
     return 1
   fi
 }
+# ccache only speeds up DuckDB's C++ build (scripts/cxx uses it when present); optional.
+need_pkg ccache ccache || echo "note: building without ccache"
 need_pkg chromium chromium chromium-driver
 export WAYMARK_CHROMIUM=${WAYMARK_CHROMIUM:-$(command -v chromium)}
 

@@ -47,11 +47,11 @@ pub enum LogError {
     Failed(String),
 }
 
+/// Completes one request: its sequence number, or why it failed.
+type Ack = tokio::sync::oneshot::Sender<Result<u64, String>>;
+
 enum Msg {
-    Append {
-        events: Vec<Event>,
-        ack: tokio::sync::oneshot::Sender<Result<u64, String>>,
-    },
+    Append { events: Vec<Event>, ack: Ack },
     /// Every record with `seq <= applied` is in the store: whole segments below it may go.
     Release(u64),
     Shutdown,
@@ -333,10 +333,7 @@ impl Writer {
         }
     }
 
-    fn commit(
-        &mut self,
-        group: &mut Vec<(Vec<Event>, tokio::sync::oneshot::Sender<Result<u64, String>>)>,
-    ) {
+    fn commit(&mut self, group: &mut Vec<(Vec<Event>, Ack)>) {
         if let Some(reason) = &self.failed {
             for (_, ack) in group.drain(..) {
                 let _ = ack.send(Err(reason.clone()));

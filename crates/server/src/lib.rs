@@ -3,6 +3,7 @@
 
 pub mod client_ip;
 pub mod config;
+pub mod conversions_api;
 pub mod error;
 pub mod event;
 pub mod runtime;

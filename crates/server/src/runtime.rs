@@ -234,6 +234,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/health", get(health))
         .route("/metrics", get(metrics))
         .route("/js/{name}", get(crate::tracker::script))
+        .merge(crate::conversions_api::routes())
         .with_state(state)
 }
 

@@ -12,7 +12,10 @@ pub use error::StoreError;
 pub use query::{BreakdownRow, Dimension, Overview, Table};
 pub use sink::StoreSink;
 
-use waymark_core::{Event, Site, TimeBounds};
+use waymark_core::{
+    Change, Conversion, ConversionCounts, ConversionQuery, Event, Funnel, FunnelCounts,
+    FunnelQuery, Site, TimeBounds,
+};
 
 /// An event store: sites, batched appends, and the analytical queries Waymark runs.
 /// Implementations are shared between threads; every method may block on I/O.
@@ -50,6 +53,23 @@ pub trait EventStore: Send + Sync {
         dimension: Dimension,
         limit: usize,
     ) -> Result<Vec<BreakdownRow>, StoreError>;
+
+    /// Creates or replaces a site's conversion definition by name.
+    fn save_conversion(&self, site: &str, conversion: &Conversion) -> Result<Change, StoreError>;
+    /// A site's conversion definitions, oldest first.
+    fn conversions(&self, site: &str) -> Result<Vec<Conversion>, StoreError>;
+    /// Deletes a conversion definition. Returns whether it existed.
+    fn delete_conversion(&self, site: &str, name: &str) -> Result<bool, StoreError>;
+    /// Creates or replaces a site's funnel definition by name.
+    fn save_funnel(&self, site: &str, funnel: &Funnel) -> Result<Change, StoreError>;
+    /// A site's funnel definitions, oldest first.
+    fn funnels(&self, site: &str) -> Result<Vec<Funnel>, StoreError>;
+    /// Deletes a funnel definition. Returns whether it existed.
+    fn delete_funnel(&self, site: &str, name: &str) -> Result<bool, StoreError>;
+    /// Visitors, events and revenue matching each trigger, matched over raw events.
+    fn conversion_counts(&self, query: &ConversionQuery) -> Result<ConversionCounts, StoreError>;
+    /// Visitors reaching each funnel step (semantics: `docs/funnels.md`).
+    fn funnel(&self, query: &FunnelQuery) -> Result<FunnelCounts, StoreError>;
 
     /// Background upkeep: clusters recent rows by site and time and bounds the store's WAL.
     fn maintain(&self) -> Result<(), StoreError>;

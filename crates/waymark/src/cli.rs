@@ -39,6 +39,11 @@ pub enum Command {
     /// Benchmarks: HTTP ingest and bulk load.
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// Conversions (micro and macro): define, list, report, apply templates or waymark.toml.
+    #[command(subcommand)]
+    Conversions(ConversionsCommand),
+    /// A funnel's steps, drop-off, weakest step and opportunities; `funnel list|add|remove`.
+    Funnel(FunnelArgs),
 }
 
 #[derive(Args, Debug)]
@@ -166,4 +171,174 @@ pub struct BenchLoadArgs {
     /// Events to generate and load.
     #[arg(long, default_value_t = 2_000_000)]
     pub events: u64,
+}
+
+/// The site a definition command works on.
+#[derive(Args, Debug, Clone)]
+pub struct SiteArg {
+    /// Site domain, e.g. shop.example.
+    #[arg(long)]
+    pub site: String,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ConversionsCommand {
+    /// List a site's conversions.
+    List {
+        #[command(flatten)]
+        common: Common,
+        #[command(flatten)]
+        site: SiteArg,
+    },
+    /// Create a conversion, or update the one with the same name.
+    Add(ConversionAddArgs),
+    /// Delete a conversion (refused while a funnel uses it).
+    Remove {
+        #[command(flatten)]
+        common: Common,
+        #[command(flatten)]
+        site: SiteArg,
+        /// The conversion's name.
+        #[arg(long)]
+        name: String,
+    },
+    /// Unique converters, conversions, rate and revenue per conversion.
+    Report(ConversionReportArgs),
+    /// The business templates (e-commerce, SaaS, content/media, B2B services).
+    Templates,
+    /// Create a template's conversions and default funnel on a site.
+    Template {
+        #[command(flatten)]
+        common: Common,
+        #[command(flatten)]
+        site: SiteArg,
+        /// ecommerce, saas, content or b2b.
+        template: String,
+    },
+    /// Check a trigger and print its canonical form.
+    Check {
+        /// e.g. "pageview /products/* where engaged >= 5s".
+        trigger: String,
+    },
+    /// Apply the [[sites]] definitions of waymark.toml now (the server also does at start).
+    Apply {
+        #[command(flatten)]
+        common: Common,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct ConversionAddArgs {
+    #[command(flatten)]
+    pub common: Common,
+    #[command(flatten)]
+    pub site: SiteArg,
+    #[arg(long)]
+    pub name: String,
+    /// micro or macro.
+    #[arg(long, default_value = "micro")]
+    pub kind: String,
+    /// e.g. 'event Search where results >= 1' (see docs/conversions.md).
+    #[arg(long)]
+    pub trigger: String,
+    /// revenue, or a fixed amount such as "25 EUR".
+    #[arg(long)]
+    pub value: Option<String>,
+    #[arg(long, default_value = "")]
+    pub description: String,
+}
+
+#[derive(Args, Debug)]
+pub struct ConversionReportArgs {
+    #[command(flatten)]
+    pub common: Common,
+    #[command(flatten)]
+    pub site: SiteArg,
+    /// day, 7d, 30d, 6mo, 12mo, month, year, all, or YYYY-MM-DD,YYYY-MM-DD.
+    #[arg(long, default_value = "30d")]
+    pub range: String,
+    /// Keep visits whose dimension matches: channel=Email, device!=Mobile, utm_campaign~spring,
+    /// prop:variant=b (repeatable).
+    #[arg(long = "filter")]
+    pub filters: Vec<String>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct FunnelArgs {
+    #[command(subcommand)]
+    pub command: Option<FunnelCommand>,
+    #[command(flatten)]
+    pub show: FunnelShowArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct FunnelShowArgs {
+    #[command(flatten)]
+    pub common: Common,
+    /// Site domain.
+    #[arg(long)]
+    pub site: Option<String>,
+    /// The funnel's name.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// day, 7d, 30d, 6mo, 12mo, month, year, all, or YYYY-MM-DD,YYYY-MM-DD.
+    #[arg(long, default_value = "30d")]
+    pub range: String,
+    /// Break down by source, channel, utm_*, device, browser, os, country, region, city,
+    /// entry_page or prop:NAME.
+    #[arg(long)]
+    pub by: Option<String>,
+    /// Compare with `previous` (the period before) or YYYY-MM-DD,YYYY-MM-DD.
+    #[arg(long)]
+    pub compare: Option<String>,
+    /// Keep visits whose dimension matches, e.g. channel=Email (repeatable).
+    #[arg(long = "filter")]
+    pub filters: Vec<String>,
+    /// Segments shown in a breakdown.
+    #[arg(long, default_value_t = 10)]
+    pub limit: usize,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Funnel management; `--data-dir`/`--config` are read from the parent (they are global).
+#[derive(Subcommand, Debug)]
+pub enum FunnelCommand {
+    /// List a site's funnels.
+    List {
+        #[command(flatten)]
+        site: SiteArg,
+    },
+    /// Create a funnel, or update the one with the same name.
+    Add(FunnelAddArgs),
+    /// Delete a funnel.
+    Remove {
+        #[command(flatten)]
+        site: SiteArg,
+        #[arg(long)]
+        name: String,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct FunnelAddArgs {
+    #[command(flatten)]
+    pub site: SiteArg,
+    #[arg(long)]
+    pub name: String,
+    /// A step, in order (2 to 20): a conversion name, or an inline trigger optionally
+    /// labelled, e.g. --step 'Visit: pageview' --step 'Product View' --step Purchase.
+    #[arg(long = "step", required = true)]
+    pub steps: Vec<String>,
+    /// session, or a duration such as 30m, 2h, 24h (longer needs consented identity mode).
+    #[arg(long, default_value = "24h")]
+    pub window: String,
+    /// strict, sequence or any.
+    #[arg(long, default_value = "strict")]
+    pub order: String,
 }

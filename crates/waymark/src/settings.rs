@@ -21,6 +21,9 @@ pub struct FileSettings {
     pub memory_limit: Option<String>,
     pub threads: Option<u32>,
     pub api_keys: Option<Vec<String>>,
+    /// Conversions and funnels as code, per site (`[[sites]]`; see docs/conversions.md).
+    #[serde(default)]
+    pub sites: Vec<waymark_insight::SiteDefinitions>,
 }
 
 /// The data directory used when none is configured.

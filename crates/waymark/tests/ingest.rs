@@ -144,7 +144,10 @@ fn enrichment_drops_identity_and_sessions() {
     assert_eq!(rows, vec![vec!["Facebook".to_string(), "Organic Social".into(), "Mobile".into(), "Mobile Safari".into(), "iOS".into()]]);
     let rows = server.sql("select site_id from events where pathname='/x' order by 1");
     assert_eq!(rows, vec![vec!["other.example".to_string()], vec![SITE.to_string()]]);
-    let rows = server.sql(&format!("select count(*), min(timestamp) < now() - interval 1 day from events where name='Subscription'"));
+    let rows = server.sql(&format!(
+        "select count(*), min(timestamp) < epoch_ms({}::BIGINT) from events where name='Subscription'",
+        chrono_ms_days_ago(1)
+    ));
     assert_eq!(rows, vec![vec!["1".to_string(), "true".into()]]);
     // The same person on two sites is two unlinkable visitors.
     let rows = server.sql("select count(distinct visitor_id) from events where pathname='/x'");

@@ -6,6 +6,10 @@
 //! Extension auto-install and auto-load are off: the store never touches the network.
 
 mod append;
+mod conversions;
+mod definitions;
+mod funnel;
+mod matching;
 mod schema;
 mod sql;
 mod stats;
@@ -14,7 +18,10 @@ use std::path::{Path, PathBuf};
 
 use duckdb::{Config, Connection};
 use parking_lot::Mutex;
-use waymark_core::{Event, Site, TimeBounds};
+use waymark_core::{
+    Change, Conversion, ConversionCounts, ConversionQuery, Event, Funnel, FunnelCounts,
+    FunnelQuery, Site, TimeBounds,
+};
 
 use crate::query::{BreakdownRow, Dimension, Overview, Table};
 use crate::{EventStore, StoreError};
@@ -161,6 +168,7 @@ impl EventStore for DuckStore {
         let run = || -> Result<usize, StoreError> {
             conn.execute("DELETE FROM events_sorted WHERE site_id = ?", [domain])?;
             conn.execute("DELETE FROM events_recent WHERE site_id = ?", [domain])?;
+            definitions::delete_site_definitions(&conn, domain)?;
             Ok(conn.execute("DELETE FROM sites WHERE domain = ?", [domain])?)
         };
         match run() {
@@ -223,6 +231,38 @@ impl EventStore for DuckStore {
         limit: usize,
     ) -> Result<Vec<BreakdownRow>, StoreError> {
         self.read(|c| stats::breakdown(c, site, bounds, dimension, limit))
+    }
+
+    fn save_conversion(&self, site: &str, conversion: &Conversion) -> Result<Change, StoreError> {
+        definitions::save_conversion(&self.writer.lock(), site, conversion)
+    }
+
+    fn conversions(&self, site: &str) -> Result<Vec<Conversion>, StoreError> {
+        self.read(|c| definitions::conversions(c, site))
+    }
+
+    fn delete_conversion(&self, site: &str, name: &str) -> Result<bool, StoreError> {
+        definitions::delete_conversion(&self.writer.lock(), site, name)
+    }
+
+    fn save_funnel(&self, site: &str, funnel: &Funnel) -> Result<Change, StoreError> {
+        definitions::save_funnel(&self.writer.lock(), site, funnel)
+    }
+
+    fn funnels(&self, site: &str) -> Result<Vec<Funnel>, StoreError> {
+        self.read(|c| definitions::funnels(c, site))
+    }
+
+    fn delete_funnel(&self, site: &str, name: &str) -> Result<bool, StoreError> {
+        definitions::delete_funnel(&self.writer.lock(), site, name)
+    }
+
+    fn conversion_counts(&self, query: &ConversionQuery) -> Result<ConversionCounts, StoreError> {
+        self.read(|c| conversions::counts(c, query))
+    }
+
+    fn funnel(&self, query: &FunnelQuery) -> Result<FunnelCounts, StoreError> {
+        self.read(|c| funnel::counts(c, query))
     }
 
     fn maintain(&self) -> Result<(), StoreError> {

@@ -42,7 +42,8 @@ pub const EVENT_COLUMNS: &str = "
 
 /// Migrations in order; index + 1 is the version they lead to.
 fn migrations() -> Vec<String> {
-    vec![format!(
+    vec![
+        format!(
         "CREATE TABLE sites (
              domain VARCHAR PRIMARY KEY,
              timezone VARCHAR NOT NULL,
@@ -54,12 +55,39 @@ fn migrations() -> Vec<String> {
          CREATE TABLE events_recent ({EVENT_COLUMNS});
          CREATE VIEW events AS
              SELECT * FROM events_sorted UNION ALL SELECT * FROM events_recent;"
-    )]
-}
-
-/// The schema version this binary writes.
-pub fn current_version() -> i64 {
-    migrations().len() as i64
+        ),
+        // 2: conversion and funnel definitions (see `definitions.rs`). No key constraints: the
+        // single writer keeps names unique per site and replaces a definition in one transaction.
+        "CREATE TABLE conversions (
+             site_id VARCHAR NOT NULL,
+             name VARCHAR NOT NULL,
+             kind VARCHAR NOT NULL,
+             trigger_text VARCHAR NOT NULL,
+             value_kind VARCHAR NOT NULL,
+             value_amount DOUBLE,
+             value_currency VARCHAR NOT NULL,
+             description VARCHAR NOT NULL,
+             created_at TIMESTAMP NOT NULL,
+             updated_at TIMESTAMP NOT NULL
+         );
+         CREATE TABLE funnels (
+             site_id VARCHAR NOT NULL,
+             name VARCHAR NOT NULL,
+             window_ms BIGINT,
+             step_order VARCHAR NOT NULL,
+             created_at TIMESTAMP NOT NULL,
+             updated_at TIMESTAMP NOT NULL
+         );
+         CREATE TABLE funnel_steps (
+             site_id VARCHAR NOT NULL,
+             funnel VARCHAR NOT NULL,
+             step_no INTEGER NOT NULL,
+             label VARCHAR NOT NULL,
+             conversion VARCHAR,
+             trigger_text VARCHAR
+         );"
+        .to_string(),
+    ]
 }
 
 /// Brings the schema up to date.
@@ -77,7 +105,8 @@ pub fn migrate(conn: &Connection) -> Result<(), StoreError> {
     for (i, sql) in all.iter().enumerate().skip(found as usize) {
         let version = i as i64 + 1;
         conn.execute_batch(&format!(
-            "BEGIN TRANSACTION; {sql}; INSERT INTO schema_version VALUES ({version}); COMMIT;"
+            "BEGIN TRANSACTION; {}; INSERT INTO schema_version VALUES ({version}); COMMIT;",
+            sql.trim().trim_end_matches(';')
         ))
         .inspect_err(|_| {
             let _ = conn.execute_batch("ROLLBACK");

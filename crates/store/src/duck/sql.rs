@@ -11,26 +11,25 @@ pub fn run(conn: &Connection, query: &str) -> Result<Table, StoreError> {
     let mut stmt = conn.prepare(query)?;
     let mut rows = stmt.query([])?;
     let mut out = Vec::new();
-    let mut width = 0;
+    let mut columns: Option<Vec<String>> = None;
     while let Some(row) = rows.next()? {
-        let stmt_ref = row.as_ref();
-        width = stmt_ref.column_count();
-        let mut cells = Vec::with_capacity(width);
-        for i in 0..width {
+        let names = columns.get_or_insert_with(|| {
+            let s: &duckdb::Statement<'_> = row.as_ref();
+            s.column_names()
+        });
+        let mut cells = Vec::with_capacity(names.len());
+        for i in 0..names.len() {
             let v: Value = row.get(i)?;
             cells.push(render(&v));
         }
         out.push(cells);
     }
     drop(rows);
-    let columns = stmt.column_names();
-    if width == 0 {
-        width = columns.len();
-    }
-    Ok(Table {
-        columns: columns.into_iter().take(width.max(1)).collect(),
-        rows: out,
-    })
+    let columns = match columns {
+        Some(c) => c,
+        None => stmt.column_names(),
+    };
+    Ok(Table { columns, rows: out })
 }
 
 fn render(v: &Value) -> String {

@@ -56,6 +56,8 @@ pub fn run(args: DemoArgs) -> Result<()> {
         };
         let summary = waymark_demo::generate(&opts, &collector, &mut sink, &progress)?;
         bar.finish_and_clear();
+        // The e-commerce template's conversions and its "Checkout" funnel.
+        waymark_insight::manage::apply_template(store.as_ref(), &site.domain, "ecommerce")?;
         store.checkpoint()?;
         println!(
             "demo site {} ready: {} events in {} visits over {} days (data: {})",
@@ -64,6 +66,11 @@ pub fn run(args: DemoArgs) -> Result<()> {
             summary.visits,
             args.days,
             dir.display()
+        );
+        println!(
+            "try: waymark funnel --data-dir {} --site {} --name Checkout --range all --by channel",
+            dir.display(),
+            site.domain
         );
     }
     if args.no_serve {

@@ -1,7 +1,9 @@
 //! One file per command; this one dispatches.
 
 mod bench;
+mod conversions;
 mod demo;
+mod funnel;
 mod serve;
 mod site;
 mod sql;
@@ -21,6 +23,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Sql(a) => sql::run(a),
         Command::Bench(BenchCommand::Ingest(a)) => bench::ingest(a),
         Command::Bench(BenchCommand::Load(a)) => bench::load(a),
+        Command::Conversions(c) => conversions::run(c),
+        Command::Funnel(a) => funnel::run(a),
     }
 }
 

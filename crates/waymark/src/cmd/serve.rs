@@ -6,6 +6,7 @@ use crate::cli::ServeArgs;
 
 pub fn run(args: ServeArgs) -> Result<()> {
     let config = crate::settings::server_config(&args.common, &args.server)?;
+    super::conversions::apply_config(&args.common)?; // conversions and funnels as code
     println!(
         "Waymark on http://{} (data: {})",
         config.listen,

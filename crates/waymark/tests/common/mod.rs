@@ -3,6 +3,9 @@
 
 #![allow(dead_code)]
 
+/// Headless Chromium, a DevTools-protocol client and a static site (the tracker tests).
+pub mod browser;
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};

@@ -1,0 +1,1000 @@
+//! The trigger language: what exactly makes an event count as a conversion or a funnel step.
+//!
+//! ```text
+//! pageview /products/* where engaged >= 5s
+//! event Search where results >= 1
+//! event "Add to Cart" on /products/** where price > 100 and plan is set
+//! ```
+//!
+//! A trigger names a subject (`pageview` with an optional path pattern, or `event NAME` with an
+//! optional `on PATH`), then optional conditions joined by `and`: property comparisons
+//! (`=`, `!=`, `>`, `>=`, `<`, `<=`, `contains`, `matches`, `is set`, `is not set`), minimum
+//! engaged time on the page (`engaged >= 5s`) and minimum scroll depth (`scroll >= 50%`).
+//! Parsing refuses bad input with a message naming the column and the text at fault. Matching
+//! in Rust ([`Trigger::matches`]) states the semantics; stores compile the same rules to SQL.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::event::Event;
+
+/// Longest event name the Events API accepts.
+pub const MAX_NAME_CHARS: usize = 120;
+/// Longest property key the Events API accepts.
+pub const MAX_PROP_KEY_BYTES: usize = 300;
+/// Longest accepted property value or pattern.
+pub const MAX_VALUE_BYTES: usize = 2_000;
+/// Longest engagement threshold (a day).
+pub const MAX_ENGAGED_MS: u64 = 86_400_000;
+
+/// The regular expression (RE2 and Rust `regex` syntax alike) a property value must fully match
+/// to count as a number. Stores use it verbatim so Rust and SQL agree on what is numeric.
+pub const NUMERIC_PATTERN: &str = r"-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?";
+
+/// What kind of event a trigger starts from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Subject {
+    /// A `pageview` event.
+    Pageview,
+    /// A custom event with this exact (case-sensitive) name.
+    Event(String),
+}
+
+/// A page path pattern: `*` matches within one path segment, `**` across segments.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PathPattern(String);
+
+/// A comparison applied to one event property.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PropOp {
+    /// Equal; numerically when both sides look numeric, else as text.
+    Eq(String),
+    /// Not equal (also true when the property is missing).
+    Ne(String),
+    Gt(String),
+    Ge(String),
+    Lt(String),
+    Le(String),
+    /// Substring, case-sensitive.
+    Contains(String),
+    /// Regular expression, matched anywhere in the value (RE2 syntax).
+    Matches(String),
+    IsSet,
+    IsNotSet,
+}
+
+/// One property condition.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PropCondition {
+    pub key: String,
+    pub op: PropOp,
+}
+
+/// A precise trigger. Build one by parsing its text form (`"event Search where results >= 1"`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Trigger {
+    pub subject: Subject,
+    pub path: Option<PathPattern>,
+    pub props: Vec<PropCondition>,
+    /// Minimum engaged time on the page the event happened on, in ms.
+    pub min_engaged_ms: Option<u64>,
+    /// Minimum scroll depth on that page, in percent.
+    pub min_scroll: Option<u8>,
+}
+
+/// The engagement measured for one page view: engaged time summed over its engagement events,
+/// and the deepest scroll they report.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PageEngagement {
+    pub engaged_ms: u64,
+    pub scroll: u8,
+}
+
+/// Why a trigger was refused: a message, and where in the text the problem is.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message} (at column {column}: {fragment})")]
+pub struct TriggerError {
+    pub message: String,
+    /// 1-based character column of the bad part.
+    pub column: usize,
+    /// The bad part itself, quoted, or `the end`.
+    pub fragment: String,
+}
+
+impl PathPattern {
+    /// Validates a pattern: starts with `/`, no whitespace, no `***`.
+    pub fn new(pattern: &str) -> Result<PathPattern, String> {
+        if !pattern.starts_with('/') {
+            return Err(format!("path pattern {pattern:?} must start with /"));
+        }
+        if pattern.len() > MAX_VALUE_BYTES {
+            return Err(format!("path pattern is longer than {MAX_VALUE_BYTES} bytes"));
+        }
+        if pattern.contains("***") {
+            return Err(format!(
+                "path pattern {pattern:?} has ***: use * (within a segment) or ** (across segments)"
+            ));
+        }
+        if pattern.chars().any(char::is_control) {
+            return Err("path pattern has a control character".into());
+        }
+        Ok(PathPattern(pattern.to_string()))
+    }
+
+    /// The pattern as written.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// True when the pattern has no wildcard (compare with `=`).
+    pub fn is_exact(&self) -> bool {
+        !self.0.contains('*')
+    }
+
+    /// A regular expression that must match the whole path (`regexp_full_match`, `match(^…$)`).
+    pub fn to_regex(&self) -> String {
+        let mut out = String::with_capacity(self.0.len() + 8);
+        let mut chars = self.0.chars().peekable();
+        while let Some(c) = chars.next() {
+            if c == '*' {
+                if chars.peek() == Some(&'*') {
+                    chars.next();
+                    out.push_str(".*");
+                } else {
+                    out.push_str("[^/]*");
+                }
+            } else {
+                out.push_str(&regex::escape(&c.to_string()));
+            }
+        }
+        out
+    }
+
+    /// Whether `path` matches.
+    pub fn matches(&self, path: &str) -> bool {
+        if self.is_exact() {
+            return self.0 == path;
+        }
+        glob_match(self.0.as_bytes(), path.as_bytes())
+    }
+}
+
+/// `*` = any bytes but `/`, `**` = any bytes; everything else literal.
+fn glob_match(pat: &[u8], s: &[u8]) -> bool {
+    match pat.first() {
+        None => s.is_empty(),
+        Some(b'*') if pat.get(1) == Some(&b'*') => {
+            (0..=s.len()).any(|i| glob_match(&pat[2..], &s[i..]))
+        }
+        Some(b'*') => {
+            let max = s.iter().position(|&b| b == b'/').unwrap_or(s.len());
+            (0..=max).any(|i| glob_match(&pat[1..], &s[i..]))
+        }
+        Some(&c) => s.first() == Some(&c) && glob_match(&pat[1..], &s[1..]),
+    }
+}
+
+/// Parses a value the way triggers decide what is numeric ([`NUMERIC_PATTERN`]).
+pub fn numeric(s: &str) -> Option<f64> {
+    let b = s.as_bytes();
+    let mut i = 0;
+    if b.first() == Some(&b'-') {
+        i += 1;
+    }
+    let digits = |i: &mut usize| {
+        let start = *i;
+        while *i < b.len() && b[*i].is_ascii_digit() {
+            *i += 1;
+        }
+        *i > start
+    };
+    if !digits(&mut i) {
+        return None;
+    }
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        if !digits(&mut i) {
+            return None;
+        }
+    }
+    if matches!(b.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        if matches!(b.get(i), Some(b'+' | b'-')) {
+            i += 1;
+        }
+        if !digits(&mut i) {
+            return None;
+        }
+    }
+    if i != b.len() {
+        return None;
+    }
+    s.parse().ok()
+}
+
+impl PropOp {
+    /// Whether a property value (`None` when missing) satisfies the comparison.
+    pub fn test(&self, value: Option<&str>) -> bool {
+        let num = |want: &str, f: fn(f64, f64) -> bool| match (value.and_then(numeric), numeric(want)) {
+            (Some(v), Some(w)) => f(v, w),
+            _ => false,
+        };
+        match self {
+            PropOp::Eq(w) => value.is_some_and(|v| values_equal(v, w)),
+            PropOp::Ne(w) => !value.is_some_and(|v| values_equal(v, w)),
+            PropOp::Gt(w) => num(w, |a, b| a > b),
+            PropOp::Ge(w) => num(w, |a, b| a >= b),
+            PropOp::Lt(w) => num(w, |a, b| a < b),
+            PropOp::Le(w) => num(w, |a, b| a <= b),
+            PropOp::Contains(w) => value.is_some_and(|v| v.contains(w.as_str())),
+            PropOp::Matches(re) => value.is_some_and(|v| {
+                regex::Regex::new(re).map(|r| r.is_match(v)).unwrap_or(false)
+            }),
+            PropOp::IsSet => value.is_some(),
+            PropOp::IsNotSet => value.is_none(),
+        }
+    }
+
+    fn symbol(&self) -> &'static str {
+        match self {
+            PropOp::Eq(_) => "=",
+            PropOp::Ne(_) => "!=",
+            PropOp::Gt(_) => ">",
+            PropOp::Ge(_) => ">=",
+            PropOp::Lt(_) => "<",
+            PropOp::Le(_) => "<=",
+            PropOp::Contains(_) => "contains",
+            PropOp::Matches(_) => "matches",
+            PropOp::IsSet => "is set",
+            PropOp::IsNotSet => "is not set",
+        }
+    }
+
+    /// The operand, if the operator takes one.
+    pub fn operand(&self) -> Option<&str> {
+        match self {
+            PropOp::Eq(v)
+            | PropOp::Ne(v)
+            | PropOp::Gt(v)
+            | PropOp::Ge(v)
+            | PropOp::Lt(v)
+            | PropOp::Le(v)
+            | PropOp::Contains(v)
+            | PropOp::Matches(v) => Some(v),
+            PropOp::IsSet | PropOp::IsNotSet => None,
+        }
+    }
+}
+
+/// `=` semantics: numeric when both sides look numeric, else exact text.
+fn values_equal(value: &str, want: &str) -> bool {
+    match (numeric(value), numeric(want)) {
+        (Some(a), Some(b)) => a == b,
+        _ => value == want,
+    }
+}
+
+impl Trigger {
+    /// A trigger matching every pageview.
+    pub fn any_pageview() -> Trigger {
+        Trigger {
+            subject: Subject::Pageview,
+            path: None,
+            props: Vec::new(),
+            min_engaged_ms: None,
+            min_scroll: None,
+        }
+    }
+
+    /// A trigger matching a custom event by name.
+    pub fn event(name: &str) -> Trigger {
+        Trigger {
+            subject: Subject::Event(name.to_string()),
+            ..Trigger::any_pageview()
+        }
+    }
+
+    /// Whether matching needs the engagement of the event's page view.
+    pub fn needs_engagement(&self) -> bool {
+        self.min_engaged_ms.is_some() || self.min_scroll.is_some()
+    }
+
+    /// Whether `event` matches. `page` is the engagement of the page view the event belongs to:
+    /// for a pageview, itself; for another event, the latest pageview of the same session and
+    /// path at or before it (see `docs/conversions.md`). `None` counts as no engagement.
+    pub fn matches(&self, event: &Event, page: Option<PageEngagement>) -> bool {
+        let subject = match &self.subject {
+            Subject::Pageview => event.name == "pageview",
+            Subject::Event(n) => event.name == *n,
+        };
+        if !subject {
+            return false;
+        }
+        if let Some(p) = &self.path {
+            if !p.matches(&event.pathname) {
+                return false;
+            }
+        }
+        if !self.props.iter().all(|c| c.op.test(event.prop(&c.key))) {
+            return false;
+        }
+        let page = page.unwrap_or_default();
+        self.min_engaged_ms.is_none_or(|ms| page.engaged_ms >= ms)
+            && self.min_scroll.is_none_or(|s| page.scroll >= s)
+    }
+}
+
+impl std::str::FromStr for Trigger {
+    type Err = TriggerError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Parser::new(s)?.trigger()
+    }
+}
+
+impl TryFrom<String> for Trigger {
+    type Error = TriggerError;
+
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        s.parse()
+    }
+}
+
+impl From<Trigger> for String {
+    fn from(t: Trigger) -> String {
+        t.to_string()
+    }
+}
+
+impl Serialize for Trigger {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_string())
+    }
+}
+
+impl<'de> Deserialize<'de> for Trigger {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+// ---- text form ---------------------------------------------------------------------------
+
+const KEYWORDS: &[&str] = &[
+    "pageview", "event", "on", "where", "and", "or", "is", "not", "set", "contains", "matches",
+    "engaged", "scroll",
+];
+
+/// Writes a name, value or path bare when that reads back the same, else double-quoted.
+fn word(s: &str) -> String {
+    let bare = !s.is_empty()
+        && !KEYWORDS.contains(&s.to_ascii_lowercase().as_str())
+        && s.chars()
+            .all(|c| !c.is_whitespace() && !matches!(c, '"' | '\'' | '=' | '!' | '<' | '>' | '\\'));
+    if bare {
+        s.to_string()
+    } else {
+        let mut out = String::with_capacity(s.len() + 2);
+        out.push('"');
+        for c in s.chars() {
+            if matches!(c, '"' | '\\') {
+                out.push('\\');
+            }
+            out.push(c);
+        }
+        out.push('"');
+        out
+    }
+}
+
+fn duration_text(ms: u64) -> String {
+    if ms % 60_000 == 0 && ms >= 60_000 {
+        format!("{}m", ms / 60_000)
+    } else if ms % 1000 == 0 {
+        format!("{}s", ms / 1000)
+    } else {
+        format!("{ms}ms")
+    }
+}
+
+impl fmt::Display for Trigger {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.subject {
+            Subject::Pageview => {
+                f.write_str("pageview")?;
+                if let Some(p) = &self.path {
+                    write!(f, " {}", word(p.as_str()))?;
+                }
+            }
+            Subject::Event(n) => {
+                write!(f, "event {}", word(n))?;
+                if let Some(p) = &self.path {
+                    write!(f, " on {}", word(p.as_str()))?;
+                }
+            }
+        }
+        let mut conds: Vec<String> = self
+            .props
+            .iter()
+            .map(|c| match c.op.operand() {
+                Some(v) => format!("{} {} {}", word(&c.key), c.op.symbol(), word(v)),
+                None => format!("{} {}", word(&c.key), c.op.symbol()),
+            })
+            .collect();
+        if let Some(ms) = self.min_engaged_ms {
+            conds.push(format!("engaged >= {}", duration_text(ms)));
+        }
+        if let Some(s) = self.min_scroll {
+            conds.push(format!("scroll >= {s}%"));
+        }
+        if !conds.is_empty() {
+            write!(f, " where {}", conds.join(" and "))?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Tok {
+    Word(String),
+    Quoted(String),
+    Op(&'static str),
+}
+
+#[derive(Debug, Clone)]
+struct Token {
+    tok: Tok,
+    /// 1-based character column.
+    column: usize,
+    raw: String,
+}
+
+struct Parser {
+    tokens: Vec<Token>,
+    pos: usize,
+    end_column: usize,
+}
+
+fn err(message: impl Into<String>, t: Option<&Token>, end_column: usize) -> TriggerError {
+    match t {
+        Some(t) => TriggerError {
+            message: message.into(),
+            column: t.column,
+            fragment: format!("{:?}", t.raw),
+        },
+        None => TriggerError {
+            message: message.into(),
+            column: end_column,
+            fragment: "the end".into(),
+        },
+    }
+}
+
+impl Parser {
+    fn new(input: &str) -> Result<Parser, TriggerError> {
+        let chars: Vec<char> = input.chars().collect();
+        let end_column = chars.len() + 1;
+        let mut tokens = Vec::new();
+        let mut i = 0;
+        while i < chars.len() {
+            let c = chars[i];
+            if c.is_whitespace() {
+                i += 1;
+                continue;
+            }
+            let start = i;
+            let tok = if c == '"' || c == '\'' {
+                let mut s = String::new();
+                i += 1;
+                let mut closed = false;
+                while i < chars.len() {
+                    match chars[i] {
+                        '\\' if i + 1 < chars.len() => {
+                            s.push(chars[i + 1]);
+                            i += 2;
+                        }
+                        q if q == c => {
+                            closed = true;
+                            i += 1;
+                            break;
+                        }
+                        other => {
+                            s.push(other);
+                            i += 1;
+                        }
+                    }
+                }
+                if !closed {
+                    return Err(TriggerError {
+                        message: format!("unclosed quote {c}"),
+                        column: start + 1,
+                        fragment: format!("{:?}", chars[start..].iter().collect::<String>()),
+                    });
+                }
+                Tok::Quoted(s)
+            } else if matches!(c, '=' | '!' | '<' | '>') {
+                let next = chars.get(i + 1).copied();
+                let (op, len) = match (c, next) {
+                    ('=', Some('=')) => ("=", 2),
+                    ('=', _) => ("=", 1),
+                    ('!', Some('=')) => ("!=", 2),
+                    ('<', Some('>')) => ("!=", 2),
+                    ('<', Some('=')) => ("<=", 2),
+                    ('<', _) => ("<", 1),
+                    ('>', Some('=')) => (">=", 2),
+                    ('>', _) => (">", 1),
+                    _ => {
+                        return Err(TriggerError {
+                            message: "`!` must be followed by `=`".into(),
+                            column: i + 1,
+                            fragment: "\"!\"".into(),
+                        })
+                    }
+                };
+                i += len;
+                Tok::Op(op)
+            } else {
+                let mut s = String::new();
+                while i < chars.len() {
+                    let c = chars[i];
+                    if c.is_whitespace() || matches!(c, '"' | '\'' | '=' | '!' | '<' | '>') {
+                        break;
+                    }
+                    s.push(c);
+                    i += 1;
+                }
+                Tok::Word(s)
+            };
+            tokens.push(Token {
+                tok,
+                column: start + 1,
+                raw: chars[start..i].iter().collect(),
+            });
+        }
+        Ok(Parser {
+            tokens,
+            pos: 0,
+            end_column,
+        })
+    }
+
+    fn peek(&self) -> Option<&Token> {
+        self.tokens.get(self.pos)
+    }
+
+    fn next(&mut self) -> Option<Token> {
+        let t = self.tokens.get(self.pos).cloned();
+        self.pos += 1;
+        t
+    }
+
+    fn error(&self, message: impl Into<String>, t: Option<&Token>) -> TriggerError {
+        err(message, t, self.end_column)
+    }
+
+    /// The next token if it is the bare keyword `kw` (any case).
+    fn keyword(&mut self, kw: &str) -> bool {
+        match self.peek() {
+            Some(Token {
+                tok: Tok::Word(w), ..
+            }) if w.eq_ignore_ascii_case(kw) => {
+                self.pos += 1;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// A name or value: a bare word or a quoted string.
+    fn text(&mut self, what: &str) -> Result<(String, Token), TriggerError> {
+        match self.next() {
+            Some(t) => match &t.tok {
+                Tok::Word(w) => Ok((w.clone(), t)),
+                Tok::Quoted(q) => Ok((q.clone(), t)),
+                Tok::Op(_) => Err(self.error(format!("expected {what}, found an operator"), Some(&t))),
+            },
+            None => Err(self.error(format!("expected {what}"), None)),
+        }
+    }
+
+    fn path(&mut self) -> Result<PathPattern, TriggerError> {
+        let (p, t) = self.text("a path pattern such as /products/*")?;
+        PathPattern::new(&p).map_err(|m| self.error(m, Some(&t)))
+    }
+
+    fn trigger(mut self) -> Result<Trigger, TriggerError> {
+        let first = self.next();
+        let subject_word = match first.as_ref().map(|t| &t.tok) {
+            Some(Tok::Word(w)) => w.to_ascii_lowercase(),
+            _ => String::new(),
+        };
+        let mut trigger = Trigger::any_pageview();
+        match subject_word.as_str() {
+            "pageview" => {
+                if let Some(t) = self.peek() {
+                    let is_where = matches!(&t.tok, Tok::Word(w) if w.eq_ignore_ascii_case("where"));
+                    if !is_where {
+                        let starts_path = match &t.tok {
+                            Tok::Word(w) | Tok::Quoted(w) => w.starts_with('/'),
+                            Tok::Op(_) => false,
+                        };
+                        if !starts_path {
+                            let t = t.clone();
+                            return Err(self.error(
+                                "after `pageview` expected a path starting with / or `where`",
+                                Some(&t),
+                            ));
+                        }
+                        trigger.path = Some(self.path()?);
+                    }
+                }
+            }
+            "event" => {
+                let (name, t) = self.text("an event name (quote it when it has spaces: event \"Add to Cart\")")?;
+                let lower = name.to_ascii_lowercase();
+                if name.trim().is_empty() {
+                    return Err(self.error("the event name is empty", Some(&t)));
+                }
+                if name.chars().count() > MAX_NAME_CHARS {
+                    return Err(self.error(
+                        format!("event names are at most {MAX_NAME_CHARS} characters"),
+                        Some(&t),
+                    ));
+                }
+                if lower == "pageview" {
+                    return Err(self.error(
+                        "use `pageview [path]` rather than `event pageview`",
+                        Some(&t),
+                    ));
+                }
+                if lower == "engagement" {
+                    return Err(self.error(
+                        "engagement events are not conversions: add `where engaged >= 5s` or `where scroll >= 50%` to a pageview",
+                        Some(&t),
+                    ));
+                }
+                if KEYWORDS.contains(&lower.as_str()) && matches!(t.tok, Tok::Word(_)) {
+                    return Err(self.error(
+                        format!("{name:?} is a keyword here; quote the event name: event \"{name}\""),
+                        Some(&t),
+                    ));
+                }
+                trigger.subject = Subject::Event(name);
+                if self.keyword("on") {
+                    trigger.path = Some(self.path()?);
+                }
+            }
+            _ => {
+                return Err(self.error(
+                    "a trigger starts with `pageview` or `event NAME`",
+                    first.as_ref(),
+                ))
+            }
+        }
+        if self.peek().is_none() {
+            return Ok(trigger);
+        }
+        if !self.keyword("where") {
+            let t = self.peek().cloned();
+            let hint = if subject_word == "event" {
+                "expected `on /path` or `where` after the event name (quote names with spaces)"
+            } else {
+                "expected `where` before conditions"
+            };
+            return Err(self.error(hint, t.as_ref()));
+        }
+        loop {
+            self.condition(&mut trigger)?;
+            match self.peek().cloned() {
+                None => break,
+                Some(t) => {
+                    if self.keyword("and") {
+                        continue;
+                    }
+                    let msg = if matches!(&t.tok, Tok::Word(w) if w.eq_ignore_ascii_case("or")) {
+                        "only `and` joins conditions; for alternatives define two conversions"
+                    } else {
+                        "expected `and` between conditions"
+                    };
+                    return Err(self.error(msg, Some(&t)));
+                }
+            }
+        }
+        Ok(trigger)
+    }
+
+    fn condition(&mut self, trigger: &mut Trigger) -> Result<(), TriggerError> {
+        let Some(key_tok) = self.next() else {
+            return Err(self.error("expected a condition after `where`/`and`", None));
+        };
+        let (key, quoted) = match &key_tok.tok {
+            Tok::Word(w) => (w.clone(), false),
+            Tok::Quoted(q) => (q.clone(), true),
+            Tok::Op(_) => {
+                return Err(self.error(
+                    "expected a property name, `engaged` or `scroll` before the operator",
+                    Some(&key_tok),
+                ))
+            }
+        };
+        if !quoted && key.eq_ignore_ascii_case("engaged") {
+            self.expect_min(&key_tok, "engaged >= 5s")?;
+            let (v, t) = self.text("a duration such as 5s or 500ms")?;
+            let ms = parse_duration(&v).map_err(|m| self.error(m, Some(&t)))?;
+            if trigger.min_engaged_ms.is_some() {
+                return Err(self.error("`engaged` is given twice", Some(&key_tok)));
+            }
+            trigger.min_engaged_ms = Some(ms);
+            return Ok(());
+        }
+        if !quoted && key.eq_ignore_ascii_case("scroll") {
+            self.expect_min(&key_tok, "scroll >= 50%")?;
+            let (v, t) = self.text("a scroll depth in percent such as 50%")?;
+            let pct = parse_percent(&v).map_err(|m| self.error(m, Some(&t)))?;
+            if trigger.min_scroll.is_some() {
+                return Err(self.error("`scroll` is given twice", Some(&key_tok)));
+            }
+            trigger.min_scroll = Some(pct);
+            return Ok(());
+        }
+        if !quoted && KEYWORDS.contains(&key.to_ascii_lowercase().as_str()) {
+            return Err(self.error(
+                format!("{key:?} is a keyword; quote a property of that name: \"{key}\""),
+                Some(&key_tok),
+            ));
+        }
+        if key.is_empty() || key.len() > MAX_PROP_KEY_BYTES {
+            return Err(self.error(
+                format!("property names are 1 to {MAX_PROP_KEY_BYTES} bytes"),
+                Some(&key_tok),
+            ));
+        }
+        let ops = "=, !=, >, >=, <, <=, contains, matches, is set or is not set";
+        let Some(op_tok) = self.next() else {
+            return Err(self.error(format!("expected an operator after property {key:?} ({ops})"), None));
+        };
+        let op = match &op_tok.tok {
+            Tok::Op(o) => {
+                let (v, t) = self.text(&format!("a value after {key} {o}"))?;
+                self.check_value(&v, &t)?;
+                let numeric_only = |v: String| {
+                    if numeric(&v).is_some() {
+                        Ok(v)
+                    } else {
+                        Err(err(
+                            format!("{o} compares numbers, and {v:?} is not a number (use = or contains for text)"),
+                            Some(&t),
+                            self.end_column,
+                        ))
+                    }
+                };
+                match *o {
+                    "=" => PropOp::Eq(v),
+                    "!=" => PropOp::Ne(v),
+                    ">" => PropOp::Gt(numeric_only(v)?),
+                    ">=" => PropOp::Ge(numeric_only(v)?),
+                    "<" => PropOp::Lt(numeric_only(v)?),
+                    _ => PropOp::Le(numeric_only(v)?),
+                }
+            }
+            Tok::Word(w) if w.eq_ignore_ascii_case("contains") => {
+                let (v, t) = self.text(&format!("a value after {key} contains"))?;
+                self.check_value(&v, &t)?;
+                if v.is_empty() {
+                    return Err(self.error("`contains` needs a non-empty value", Some(&t)));
+                }
+                PropOp::Contains(v)
+            }
+            Tok::Word(w) if w.eq_ignore_ascii_case("matches") => {
+                let (v, t) = self.text(&format!("a regular expression after {key} matches"))?;
+                self.check_value(&v, &t)?;
+                if let Err(e) = regex::Regex::new(&v) {
+                    let detail = e.to_string();
+                    let last = detail.lines().last().unwrap_or("invalid").trim().to_string();
+                    return Err(self.error(format!("invalid regular expression: {last}"), Some(&t)));
+                }
+                PropOp::Matches(v)
+            }
+            Tok::Word(w) if w.eq_ignore_ascii_case("is") => {
+                if self.keyword("set") {
+                    PropOp::IsSet
+                } else if self.keyword("not") {
+                    if !self.keyword("set") {
+                        let t = self.peek().cloned();
+                        return Err(self.error("expected `set` after `is not`", t.as_ref()));
+                    }
+                    PropOp::IsNotSet
+                } else {
+                    let t = self.peek().cloned();
+                    return Err(self.error(
+                        "expected `set` or `not set` after `is` (for equality use =)",
+                        t.as_ref(),
+                    ));
+                }
+            }
+            _ => {
+                return Err(self.error(
+                    format!("expected an operator after property {key:?} ({ops})"),
+                    Some(&op_tok),
+                ))
+            }
+        };
+        trigger.props.push(PropCondition { key, op });
+        Ok(())
+    }
+
+    fn expect_min(&mut self, key: &Token, example: &str) -> Result<(), TriggerError> {
+        match self.next() {
+            Some(Token {
+                tok: Tok::Op(">="), ..
+            }) => Ok(()),
+            other => Err(self.error(
+                format!("{} is a minimum: write `{example}`", key.raw),
+                other.as_ref(),
+            )),
+        }
+    }
+
+    fn check_value(&self, v: &str, t: &Token) -> Result<(), TriggerError> {
+        if v.len() > MAX_VALUE_BYTES {
+            return Err(self.error(format!("values are at most {MAX_VALUE_BYTES} bytes"), Some(t)));
+        }
+        Ok(())
+    }
+}
+
+/// `5s`, `500ms`, `1.5s`, `2m`, `2min`, `1h` → milliseconds (a unit is required).
+pub fn parse_duration(s: &str) -> Result<u64, String> {
+    let t = s.trim().to_ascii_lowercase();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .ok_or_else(|| format!("{s:?} needs a unit: 5s, 500ms, 2m or 1h"))?;
+    let (num, unit) = t.split_at(split);
+    let n: f64 = num
+        .parse()
+        .map_err(|_| format!("{s:?} is not a duration such as 5s or 500ms"))?;
+    let factor = match unit {
+        "ms" => 1.0,
+        "s" | "sec" => 1000.0,
+        "m" | "min" => 60_000.0,
+        "h" => 3_600_000.0,
+        _ => return Err(format!("unknown unit {unit:?} in {s:?}: use ms, s, m or h")),
+    };
+    let ms = (n * factor).round();
+    if !(0.0..=MAX_ENGAGED_MS as f64).contains(&ms) {
+        return Err(format!("{s:?} is longer than a day"));
+    }
+    Ok(ms as u64)
+}
+
+fn parse_percent(s: &str) -> Result<u8, String> {
+    let t = s.trim().trim_end_matches('%');
+    match t.parse::<u8>() {
+        Ok(p) if p <= 100 => Ok(p),
+        _ => Err(format!("{s:?} is not a scroll depth from 0% to 100%")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(s: &str) -> Trigger {
+        s.parse().unwrap_or_else(|e| panic!("{s}: {e}"))
+    }
+
+    fn fails(s: &str) -> TriggerError {
+        match s.parse::<Trigger>() {
+            Ok(t) => panic!("{s} parsed as {t:?}"),
+            Err(e) => e,
+        }
+    }
+
+    #[test]
+    fn parses_the_article_definitions() {
+        let t = parse("pageview /products/* where engaged >= 5s");
+        assert_eq!(t.subject, Subject::Pageview);
+        assert_eq!(t.path.as_ref().map(|p| p.as_str()), Some("/products/*"));
+        assert_eq!(t.min_engaged_ms, Some(5000));
+        let t = parse("event Search where results >= 1");
+        assert_eq!(t.subject, Subject::Event("Search".into()));
+        assert_eq!(t.props, vec![PropCondition { key: "results".into(), op: PropOp::Ge("1".into()) }]);
+        let t = parse("EVENT 'Add to Cart' ON /products/** WHERE price > 9.5 AND plan is not set and scroll >= 50%");
+        assert_eq!(t.subject, Subject::Event("Add to Cart".into()));
+        assert_eq!(t.props.len(), 2);
+        assert_eq!(t.min_scroll, Some(50));
+    }
+
+    #[test]
+    fn text_form_round_trips() {
+        for s in [
+            "pageview",
+            "pageview /pricing",
+            "event \"Add to Cart\" on /products/** where price > 9.5 and plan is not set",
+            "event Signup where plan = pro and source != \"hacker news\" and ref contains x",
+            "event Search where query matches ^sho(e|es)$ and results >= 1",
+            "pageview /blog/** where engaged >= 1500ms and scroll >= 75%",
+            "event \"and\" where \"scroll\" is set",
+        ] {
+            let t = parse(s);
+            assert_eq!(t.to_string(), s);
+            assert_eq!(parse(&t.to_string()), t);
+        }
+        assert_eq!(parse("pageview where engaged >= 120s").to_string(), "pageview where engaged >= 2m");
+    }
+
+    #[test]
+    fn refuses_bad_triggers_pointing_at_the_bad_part() {
+        let e = fails("event Add to Cart");
+        assert_eq!(e.column, 11, "{e}");
+        assert!(e.to_string().contains("\"to\""), "{e}");
+        let e = fails("event Search where results >= many");
+        assert!(e.message.contains("not a number"), "{e}");
+        assert_eq!(e.column, 31);
+        let e = fails("pageview /x where engaged > 5s");
+        assert!(e.message.contains("minimum"), "{e}");
+        assert!(fails("pageview /x where engaged >= 5").message.contains("unit"));
+        assert!(fails("pageview /x where scroll >= 150%").message.contains("0% to 100%"));
+        assert!(fails("click /x").message.contains("starts with"));
+        assert!(fails("pageview products").message.contains("path"));
+        assert!(fails("event engagement").message.contains("engaged"));
+        assert!(fails("event \"Signup").message.contains("unclosed"));
+        assert!(fails("event Signup where plan").message.contains("operator"));
+        assert!(fails("event Signup where plan = pro or plan = max").message.contains("only `and`"));
+        assert!(fails("event Signup where q matches \"(\"").message.contains("regular expression"));
+        assert!(fails("pageview /a***").message.contains("***"));
+        assert!(fails("").message.contains("starts with"));
+        assert_eq!(fails("event Signup where").fragment, "the end");
+    }
+
+    #[test]
+    fn path_patterns_follow_segments() {
+        let p = PathPattern::new("/products/*").unwrap();
+        assert!(p.matches("/products/tent"));
+        assert!(p.matches("/products/"));
+        assert!(!p.matches("/products/tent/reviews"));
+        assert!(!p.matches("/products"));
+        let p = PathPattern::new("/blog/**").unwrap();
+        assert!(p.matches("/blog/a/b"));
+        assert!(!p.matches("/blog"));
+        let p = PathPattern::new("/a/*/c.html").unwrap();
+        assert!(p.matches("/a/b/c.html"));
+        assert!(!p.matches("/a/b/cxhtml"), "the dot is literal");
+        assert_eq!(p.to_regex(), "/a/[^/]*/c\\.html");
+        let re = regex::Regex::new(&format!("^(?:{})$", PathPattern::new("/x/**/y*").unwrap().to_regex())).unwrap();
+        assert!(re.is_match("/x/1/2/yz"));
+    }
+
+    #[test]
+    fn property_comparisons() {
+        assert!(PropOp::Eq("10".into()).test(Some("10.0")), "numeric equality");
+        assert!(!PropOp::Eq("pro".into()).test(Some("Pro")), "text equality is exact");
+        assert!(PropOp::Ne("pro".into()).test(None), "!= holds when missing");
+        assert!(PropOp::Gt("2".into()).test(Some("10")), "numbers, not text order");
+        assert!(!PropOp::Gt("2".into()).test(Some("ten")));
+        assert!(!PropOp::Ge("1".into()).test(None));
+        assert!(PropOp::Le("1e3".into()).test(Some("999.5")));
+        assert!(PropOp::Contains("oe".into()).test(Some("shoes")));
+        assert!(PropOp::Matches("^sh".into()).test(Some("shoes")));
+        assert!(PropOp::IsNotSet.test(None));
+        assert_eq!(numeric(" 3"), None);
+        assert_eq!(numeric("-0.5e2"), Some(-50.0));
+        assert_eq!(numeric("1."), None);
+        assert_eq!(numeric("inf"), None);
+    }
+
+    #[test]
+    fn matching_uses_page_engagement() {
+        let t = parse("pageview /products/* where engaged >= 5s and scroll >= 30%");
+        let ev = Event {
+            name: "pageview".into(),
+            pathname: "/products/tent".into(),
+            ..Event::default()
+        };
+        assert!(!t.matches(&ev, None));
+        assert!(!t.matches(&ev, Some(PageEngagement { engaged_ms: 4999, scroll: 90 })));
+        assert!(t.matches(&ev, Some(PageEngagement { engaged_ms: 5000, scroll: 30 })));
+    }
+}

@@ -1,0 +1,77 @@
+//! The way up: conversion reports, funnel reports (drop-off, weakest step, opportunity ranking,
+//! breakdowns, period comparison), business templates and definitions as code. It asks the
+//! store's logical queries for raw counts and does the arithmetic; it never touches HTTP or
+//! the collector.
+
+pub mod config;
+pub mod funnel_report;
+pub mod manage;
+pub mod ranges;
+pub mod report;
+pub mod templates;
+
+pub use config::{apply_definitions, SiteDefinitions};
+pub use funnel_report::{funnel_report, FunnelOptions, FunnelReport, StepReport};
+pub use manage::Applied;
+pub use ranges::{resolve_range, Period};
+pub use report::{conversion_report, ConversionReport, ConversionRow};
+pub use templates::{template, templates, Template};
+
+use waymark_core::DefinitionError;
+use waymark_store::StoreError;
+
+/// Why an insight could not be computed or a definition not saved.
+#[derive(Debug, thiserror::Error)]
+pub enum InsightError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A definition was refused; the field names the part (`trigger`, `window`, `steps[2]`).
+    #[error(transparent)]
+    Definition(#[from] DefinitionError),
+    #[error("no {what} {name:?}{hint}")]
+    NotFound {
+        what: &'static str,
+        name: String,
+        hint: String,
+    },
+    /// A request that cannot be answered as asked (e.g. `compare previous` with range `all`).
+    #[error("{0}")]
+    Invalid(String),
+    /// The change would break something that depends on it.
+    #[error("{0}")]
+    Conflict(String),
+}
+
+impl InsightError {
+    pub(crate) fn not_found(what: &'static str, name: &str, hint: impl Into<String>) -> InsightError {
+        InsightError::NotFound {
+            what,
+            name: name.to_string(),
+            hint: hint.into(),
+        }
+    }
+}
+
+/// Looks up a site by domain (normalised as the Events API does).
+pub fn site(
+    store: &dyn waymark_store::EventStore,
+    domain: &str,
+) -> Result<waymark_core::Site, InsightError> {
+    let domain = waymark_core::site::normalize_domain(domain);
+    store.site(&domain)?.ok_or_else(|| {
+        InsightError::not_found(
+            "site",
+            &domain,
+            format!(": add it first (waymark site add {domain})"),
+        )
+    })
+}
+
+/// A percentage `part / whole × 100`, 0 when `whole` is 0.
+pub fn percent(part: u64, whole: u64) -> f64 {
+    if whole == 0 {
+        0.0
+    } else {
+        100.0 * part as f64 / whole as f64
+    }
+}

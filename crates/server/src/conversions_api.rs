@@ -1,0 +1,453 @@
+//! Waymark's JSON API for conversions and funnels: definitions (list, create or update by
+//! name, delete), business templates, trigger checks, and reports (per-conversion numbers;
+//! funnel steps, drop-off, weakest step, opportunities, breakdown and comparison).
+//!
+//! Authentication: accounts and sessions arrive with a later issue. Until then the read routes
+//! are open like the rest of the server (which listens on 127.0.0.1 by default), and routes
+//! that change definitions require `Authorization: Bearer <api key>` whenever API keys are
+//! configured. Put the server behind a reverse proxy with authentication before exposing it.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::json;
+use waymark_core::{
+    Attribute, Change, Conversion, ConversionKind, ConversionValue, Filter, Funnel, IdentityMode,
+    Trigger,
+};
+use waymark_insight::{manage, FunnelOptions, InsightError};
+use waymark_store::StoreError;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// The identity mode definitions are checked against (consented mode is a later issue).
+const MODE: IdentityMode = IdentityMode::Cookieless;
+
+/// The routes, merged into the server's router.
+pub fn routes() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/api/templates", get(list_templates))
+        .route("/api/triggers/check", post(check_trigger))
+        .route(
+            "/api/sites/{site}/conversions",
+            get(list_conversions).post(create_conversion),
+        )
+        .route(
+            "/api/sites/{site}/conversions/{name}",
+            put(put_conversion).delete(delete_conversion),
+        )
+        .route("/api/sites/{site}/templates/{template}", post(apply_template))
+        .route("/api/sites/{site}/funnels", get(list_funnels).post(create_funnel))
+        .route(
+            "/api/sites/{site}/funnels/{name}",
+            put(put_funnel).delete(delete_funnel),
+        )
+        .route("/api/sites/{site}/reports/conversions", get(conversion_report))
+        .route("/api/sites/{site}/reports/funnels/{name}", get(saved_funnel_report))
+        .route("/api/sites/{site}/reports/funnel", post(adhoc_funnel_report))
+}
+
+// ---- errors and plumbing ------------------------------------------------------------------
+
+fn insight_error(e: InsightError) -> ApiError {
+    match e {
+        InsightError::Definition(d) => {
+            let field = ["name", "trigger", "steps", "window", "value", "description", "order"]
+                .into_iter()
+                .find(|f| d.field.starts_with(f));
+            let status = if d.field == "window" {
+                StatusCode::UNPROCESSABLE_ENTITY
+            } else {
+                StatusCode::BAD_REQUEST
+            };
+            ApiError {
+                field,
+                ..ApiError::new(status, d.to_string())
+            }
+        }
+        InsightError::NotFound { .. } => ApiError::new(StatusCode::NOT_FOUND, e.to_string()),
+        InsightError::Invalid(m) => ApiError::new(StatusCode::BAD_REQUEST, m),
+        InsightError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, m),
+        InsightError::Store(StoreError::Invalid(m)) => ApiError::new(StatusCode::BAD_REQUEST, m),
+        InsightError::Store(s) => {
+            tracing::error!(error = %s, "store error in the conversions API");
+            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "the store failed; see the server log")
+        }
+    }
+}
+
+/// Runs blocking insight work off the async threads.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, InsightError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "request worker failed"))?
+        .map_err(insight_error)
+}
+
+/// Definition changes need an API key once keys are configured.
+fn authorize(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
+    if state.config.api_keys.is_empty() {
+        return Ok(());
+    }
+    let key = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "changing definitions needs `Authorization: Bearer <api key>`",
+            )
+        })?;
+    let ok = state.config.api_keys.iter().any(|k| {
+        k.len() == key.len() && k.bytes().zip(key.bytes()).fold(0u8, |a, (x, y)| a | (x ^ y)) == 0
+    });
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::new(StatusCode::UNAUTHORIZED, "unknown API key"))
+    }
+}
+
+fn parse_json<T: for<'de> Deserialize<'de>>(body: &Bytes) -> Result<T, ApiError> {
+    serde_json::from_slice(body)
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, format!("invalid JSON body: {e}")))
+}
+
+fn saved(change: Change, body: serde_json::Value) -> Response {
+    let status = if change == Change::Created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    (status, Json(json!({ "change": change, "definition": body }))).into_response()
+}
+
+// ---- conversions --------------------------------------------------------------------------
+
+/// A conversion as posted: the trigger is parsed separately so its error names the field.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConversionBody {
+    #[serde(default)]
+    name: Option<String>,
+    kind: ConversionKind,
+    trigger: String,
+    #[serde(default)]
+    value: ConversionValue,
+    #[serde(default)]
+    description: String,
+}
+
+fn conversion_from(body: &Bytes, name: Option<String>) -> Result<Conversion, ApiError> {
+    let raw: ConversionBody = parse_json(body)?;
+    let name = match (name, raw.name) {
+        (Some(path), Some(body)) if path != body => {
+            return Err(ApiError::bad_field(
+                "name",
+                format!("the body names {body:?} but the URL names {path:?}; rename by deleting and creating"),
+            ))
+        }
+        (Some(n), _) | (None, Some(n)) => n,
+        (None, None) => return Err(ApiError::bad_field("name", "a name is required")),
+    };
+    let trigger: Trigger = raw
+        .trigger
+        .parse()
+        .map_err(|e: waymark_core::TriggerError| ApiError::bad_field("trigger", e.to_string()))?;
+    Ok(Conversion {
+        name,
+        kind: raw.kind,
+        trigger,
+        value: raw.value,
+        description: raw.description,
+    })
+}
+
+async fn list_conversions(
+    State(state): State<Arc<AppState>>,
+    Path(site): Path<String>,
+) -> Result<Response, ApiError> {
+    let st = state.clone();
+    let list = blocking(move || {
+        let site = waymark_insight::site(st.store.as_ref(), &site)?;
+        Ok(st.store.conversions(&site.domain)?)
+    })
+    .await?;
+    Ok(Json(json!({ "conversions": list })).into_response())
+}
+
+async fn save_conversion(state: Arc<AppState>, site: String, c: Conversion) -> Result<Response, ApiError> {
+    let body = serde_json::to_value(&c).unwrap_or_default();
+    let change = blocking(move || manage::save_conversion(state.store.as_ref(), &site, &c)).await?;
+    Ok(saved(change, body))
+}
+
+async fn create_conversion(
+    State(state): State<Arc<AppState>>,
+    Path(site): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    authorize(&state, &headers)?;
+    let c = conversion_from(&body, None)?;
+    save_conversion(state, site, c).await
+}
+
+async fn put_conversion(
+    State(state): State<Arc<AppState>>,
+    Path((site, name)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    authorize(&state, &headers)?;
+    let c = conversion_from(&body, Some(name))?;
+    save_conversion(state, site, c).await
+}
+
+async fn delete_conversion(
+    State(state): State<Arc<AppState>>,
+    Path((site, name)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    authorize(&state, &headers)?;
+    blocking(move || manage::delete_conversion(state.store.as_ref(), &site, &name)).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn list_templates() -> Response {
+    Json(json!({ "templates": waymark_insight::templates() })).into_response()
+}
+
+async fn apply_template(
+    State(state): State<Arc<AppState>>,
+    Path((site, template)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    authorize(&state, &headers)?;
+    let applied = blocking(move || manage::apply_template(state.store.as_ref(), &site, &template)).await?;
+    Ok(Json(json!({ "applied": applied })).into_response())
+}
+
+#[derive(Deserialize)]
+struct CheckBody {
+    trigger: String,
+}
+
+async fn check_trigger(body: Bytes) -> Result<Response, ApiError> {
+    let b: CheckBody = parse_json(&body)?;
+    let t: Trigger = b
+        .trigger
+        .parse()
+        .map_err(|e: waymark_core::TriggerError| ApiError::bad_field("trigger", e.to_string()))?;
+    Ok(Json(json!({
+        "trigger": t.to_string(),
+        "needs_engagement": t.needs_engagement(),
+    }))
+    .into_response())
+}
+
+// ---- funnels ------------------------------------------------------------------------------
+
+fn funnel_from(body: &Bytes, name: Option<String>) -> Result<Funnel, ApiError> {
+    let mut value: serde_json::Value = parse_json(body)?;
+    if let Some(n) = name {
+        match value.get("name").and_then(|v| v.as_str()) {
+            Some(b) if b != n => {
+                return Err(ApiError::bad_field(
+                    "name",
+                    format!("the body names {b:?} but the URL names {n:?}"),
+                ))
+            }
+            _ => {
+                if let Some(obj) = value.as_object_mut() {
+                    obj.insert("name".into(), json!(n));
+                }
+            }
+        }
+    }
+    serde_json::from_value(value).map_err(|e| {
+        let msg = e.to_string();
+        let field = ["trigger", "window", "order", "steps", "name"]
+            .into_iter()
+            .find(|f| msg.contains(f));
+        ApiError {
+            field,
+            ..ApiError::new(StatusCode::BAD_REQUEST, format!("invalid funnel: {msg}"))
+        }
+    })
+}
+
+async fn list_funnels(
+    State(state): State<Arc<AppState>>,
+    Path(site): Path<String>,
+) -> Result<Response, ApiError> {
+    let list = blocking(move || {
+        let site = waymark_insight::site(state.store.as_ref(), &site)?;
+        Ok(state.store.funnels(&site.domain)?)
+    })
+    .await?;
+    Ok(Json(json!({ "funnels": list })).into_response())
+}
+
+async fn save_funnel(state: Arc<AppState>, site: String, f: Funnel) -> Result<Response, ApiError> {
+    let body = serde_json::to_value(&f).unwrap_or_default();
+    let change = blocking(move || manage::save_funnel(state.store.as_ref(), &site, &f, MODE)).await?;
+    Ok(saved(change, body))
+}
+
+async fn create_funnel(
+    State(state): State<Arc<AppState>>,
+    Path(site): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    authorize(&state, &headers)?;
+    let f = funnel_from(&body, None)?;
+    save_funnel(state, site, f).await
+}
+
+async fn put_funnel(
+    State(state): State<Arc<AppState>>,
+    Path((site, name)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    authorize(&state, &headers)?;
+    let f = funnel_from(&body, Some(name))?;
+    save_funnel(state, site, f).await
+}
+
+async fn delete_funnel(
+    State(state): State<Arc<AppState>>,
+    Path((site, name)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    authorize(&state, &headers)?;
+    blocking(move || manage::delete_funnel(state.store.as_ref(), &site, &name)).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+// ---- reports ------------------------------------------------------------------------------
+
+/// `range`, `compare`, `by`, `limit` and repeated `filter` query parameters.
+struct ReportParams {
+    range: String,
+    compare: Option<String>,
+    by: Option<Attribute>,
+    limit: usize,
+    filters: Vec<Filter>,
+}
+
+fn report_params(pairs: &[(String, String)]) -> Result<ReportParams, ApiError> {
+    let mut p = ReportParams {
+        range: "30d".into(),
+        compare: None,
+        by: None,
+        limit: 10,
+        filters: Vec::new(),
+    };
+    for (k, v) in pairs {
+        match k.as_str() {
+            "range" | "period" => p.range = v.clone(),
+            "compare" => p.compare = Some(v.clone()).filter(|c| !c.is_empty()),
+            "by" | "breakdown" => {
+                p.by = Some(Attribute::parse(v).map_err(|e| ApiError::bad_field("by", e))?)
+            }
+            "limit" => {
+                p.limit = v
+                    .parse()
+                    .ok()
+                    .filter(|n| (1..=1000).contains(n))
+                    .ok_or_else(|| ApiError::bad_field("limit", "limit is a number from 1 to 1000"))?
+            }
+            "filter" | "filters" => {
+                p.filters.push(Filter::parse(v).map_err(|e| ApiError::bad_field("filter", e))?)
+            }
+            other => {
+                return Err(ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    format!("unknown query parameter {other:?}: use range, compare, by, limit, filter"),
+                ))
+            }
+        }
+    }
+    Ok(p)
+}
+
+async fn conversion_report(
+    State(state): State<Arc<AppState>>,
+    Path(site): Path<String>,
+    Query(pairs): Query<Vec<(String, String)>>,
+) -> Result<Response, ApiError> {
+    let p = report_params(&pairs)?;
+    let report = blocking(move || {
+        let store = state.store.as_ref();
+        let site = waymark_insight::site(store, &site)?;
+        let (period, _) = waymark_insight::resolve_range(&site, &p.range, None, chrono::Utc::now())?;
+        waymark_insight::conversion_report(store, &site.domain, period.bounds, &p.filters, None)
+    })
+    .await?;
+    Ok(Json(report).into_response())
+}
+
+fn run_funnel_report(
+    state: &AppState,
+    site: &str,
+    funnel: Option<Funnel>,
+    name: &str,
+    p: ReportParams,
+) -> Result<waymark_insight::FunnelReport, InsightError> {
+    let store = state.store.as_ref();
+    let site = waymark_insight::site(store, site)?;
+    let funnel = match funnel {
+        Some(f) => {
+            f.validate(MODE)?;
+            f
+        }
+        None => manage::find_funnel(store, &site.domain, name)?,
+    };
+    let (period, compare) =
+        waymark_insight::resolve_range(&site, &p.range, p.compare.as_deref(), chrono::Utc::now())?;
+    let opts = FunnelOptions {
+        bounds: period.bounds,
+        compare: compare.map(|c| c.bounds),
+        filters: p.filters,
+        breakdown: p.by,
+        limit: p.limit,
+    };
+    waymark_insight::funnel_report(store, &site.domain, &funnel, &opts)
+}
+
+async fn saved_funnel_report(
+    State(state): State<Arc<AppState>>,
+    Path((site, name)): Path<(String, String)>,
+    Query(pairs): Query<Vec<(String, String)>>,
+) -> Result<Response, ApiError> {
+    let p = report_params(&pairs)?;
+    let report = blocking(move || run_funnel_report(&state, &site, None, &name, p)).await?;
+    Ok(Json(report).into_response())
+}
+
+/// A funnel given in the body (not saved), with the report options as query parameters.
+async fn adhoc_funnel_report(
+    State(state): State<Arc<AppState>>,
+    Path(site): Path<String>,
+    Query(pairs): Query<Vec<(String, String)>>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let p = report_params(&pairs)?;
+    let f = funnel_from(&body, None)?;
+    let report = blocking(move || run_funnel_report(&state, &site, Some(f), "", p)).await?;
+    Ok(Json(report).into_response())
+}

@@ -1,0 +1,62 @@
+//! Conversion counts in DuckDB SQL: one pass over the site's scoped events, with one set of
+//! filtered aggregates per trigger (unique visitors, events, revenue and its currencies).
+
+use duckdb::{params_from_iter, Connection};
+use waymark_core::{ConversionCounts, ConversionQuery, TriggerCount};
+
+use super::matching::{condition, scoped_events, Binds, Scope};
+use crate::StoreError;
+
+pub fn counts(conn: &Connection, q: &ConversionQuery) -> Result<ConversionCounts, StoreError> {
+    let mut b = Binds::default();
+    let ctes = scoped_events(
+        &Scope {
+            site: &q.site,
+            bounds: q.bounds,
+            filters: &q.filters,
+            breakdown: None,
+            engagement: q.triggers.iter().any(|t| t.needs_engagement()),
+        },
+        &mut b,
+    );
+    let mut cols = vec!["count(DISTINCT visitor_id)".to_string()];
+    for t in &q.triggers {
+        let c = condition(t, &mut b);
+        cols.push(format!("count(DISTINCT visitor_id) FILTER (WHERE {c})"));
+        cols.push(format!("count(*) FILTER (WHERE {c})"));
+        cols.push(format!(
+            "coalesce(sum(revenue_amount) FILTER (WHERE {c}), 0)::DOUBLE"
+        ));
+        cols.push(format!("count(revenue_amount) FILTER (WHERE {c})"));
+        cols.push(format!(
+            "coalesce(string_agg(DISTINCT revenue_currency, '+' ORDER BY revenue_currency) \
+             FILTER (WHERE {c} AND revenue_amount IS NOT NULL AND revenue_currency <> ''), '')"
+        ));
+    }
+    let sql = format!("WITH {ctes}\nSELECT {} FROM ev", cols.join(",\n  "));
+    let mut stmt = conn.prepare(&sql)?;
+    let counts = stmt.query_row(params_from_iter(b.values.iter()), |r| {
+        let visitors: i64 = r.get(0)?;
+        let mut rows = Vec::with_capacity(q.triggers.len());
+        for i in 0..q.triggers.len() {
+            let base = 1 + i * 5;
+            let v: i64 = r.get(base)?;
+            let e: i64 = r.get(base + 1)?;
+            let revenue: f64 = r.get(base + 2)?;
+            let revenue_events: i64 = r.get(base + 3)?;
+            let currency: String = r.get(base + 4)?;
+            rows.push(TriggerCount {
+                visitors: v as u64,
+                events: e as u64,
+                revenue,
+                revenue_events: revenue_events as u64,
+                currency,
+            });
+        }
+        Ok(ConversionCounts {
+            visitors: visitors as u64,
+            rows,
+        })
+    })?;
+    Ok(counts)
+}

@@ -1,0 +1,226 @@
+//! Triggers, filters and visit attributes in DuckDB SQL, shared by the conversion and funnel
+//! queries. Only column names and numbers chosen here enter the SQL text; every user value
+//! (names, paths, property keys and values, patterns) is a numbered bound parameter.
+//!
+//! [`scoped_events`] builds the `ev` relation both queries start from: the site's events in
+//! range, in visits that pass the filters, with the visit's breakdown value (`seg`) and, when a
+//! trigger needs it, the engagement of the page view each event belongs to (`page_engaged_ms`,
+//! `page_scroll`): the engagement events of the same visit and path after the latest pageview
+//! of that path at or before the event, summed (time) and maxed (scroll).
+
+use duckdb::types::Value;
+use waymark_core::trigger::NUMERIC_PATTERN;
+use waymark_core::{Attribute, Filter, FilterOp, PropOp, Subject, TimeBounds, Trigger};
+
+/// Parameters in the order of their `$n` placeholders.
+#[derive(Default)]
+pub(crate) struct Binds {
+    pub values: Vec<Value>,
+}
+
+impl Binds {
+    /// Binds a value and returns its placeholder.
+    pub fn push(&mut self, v: impl Into<Value>) -> String {
+        self.values.push(v.into());
+        format!("${}", self.values.len())
+    }
+
+    fn text(&mut self, s: &str) -> String {
+        self.push(Value::Text(s.to_string()))
+    }
+}
+
+/// The value of property `key` on the row (`NULL` when missing).
+fn prop_value(key_param: &str) -> String {
+    format!("list_extract(prop_values, list_position(prop_keys, {key_param}))")
+}
+
+/// A numeric-looking property value as a DOUBLE, else `NULL`.
+fn numeric_value(v: &str, num_re: &str) -> String {
+    format!("(CASE WHEN regexp_full_match({v}, {num_re}) THEN TRY_CAST({v} AS DOUBLE) END)")
+}
+
+/// SQL for `=`: numeric when both sides look numeric, else exact text; `NULL` when missing.
+fn equals(v: &str, want: &str, b: &mut Binds) -> String {
+    match waymark_core::trigger::numeric(want) {
+        Some(n) => {
+            let num_re = b.text(NUMERIC_PATTERN);
+            let n = b.push(Value::Double(n));
+            let w = b.text(want);
+            format!(
+                "(CASE WHEN regexp_full_match({v}, {num_re}) THEN TRY_CAST({v} AS DOUBLE) = {n} ELSE {v} = {w} END)"
+            )
+        }
+        None => {
+            let w = b.text(want);
+            format!("({v} = {w})")
+        }
+    }
+}
+
+/// A boolean SQL expression over an `ev` row for `t`.
+pub(crate) fn condition(t: &Trigger, b: &mut Binds) -> String {
+    let mut parts = Vec::new();
+    match &t.subject {
+        Subject::Pageview => parts.push("name = 'pageview'".to_string()),
+        Subject::Event(n) => {
+            let p = b.text(n);
+            parts.push(format!("name = {p}"));
+        }
+    }
+    if let Some(path) = &t.path {
+        if path.is_exact() {
+            let p = b.text(path.as_str());
+            parts.push(format!("pathname = {p}"));
+        } else {
+            let p = b.text(&path.to_regex());
+            parts.push(format!("regexp_full_match(pathname, {p})"));
+        }
+    }
+    for c in &t.props {
+        let key = b.text(&c.key);
+        let v = prop_value(&key);
+        let sql = match &c.op {
+            PropOp::Eq(w) => format!("coalesce({}, false)", equals(&v, w, b)),
+            PropOp::Ne(w) => format!("coalesce(NOT {}, true)", equals(&v, w, b)),
+            PropOp::Gt(w) | PropOp::Ge(w) | PropOp::Lt(w) | PropOp::Le(w) => {
+                let op = match &c.op {
+                    PropOp::Gt(_) => ">",
+                    PropOp::Ge(_) => ">=",
+                    PropOp::Lt(_) => "<",
+                    _ => "<=",
+                };
+                let num_re = b.text(NUMERIC_PATTERN);
+                // The parser only accepts numeric operands here.
+                let n = b.push(Value::Double(waymark_core::trigger::numeric(w).unwrap_or(f64::NAN)));
+                format!("coalesce({} {op} {n}, false)", numeric_value(&v, &num_re))
+            }
+            PropOp::Contains(w) => {
+                let p = b.text(w);
+                format!("coalesce(contains({v}, {p}), false)")
+            }
+            PropOp::Matches(re) => {
+                let p = b.text(re);
+                format!("coalesce(regexp_matches({v}, {p}), false)")
+            }
+            PropOp::IsSet => format!("list_contains(prop_keys, {key})"),
+            PropOp::IsNotSet => format!("NOT list_contains(prop_keys, {key})"),
+        };
+        parts.push(sql);
+    }
+    if let Some(ms) = t.min_engaged_ms {
+        let p = b.push(Value::BigInt(ms as i64));
+        parts.push(format!("page_engaged_ms >= {p}"));
+    }
+    if let Some(s) = t.min_scroll {
+        let p = b.push(Value::Int(i32::from(s)));
+        parts.push(format!("page_scroll >= {p}"));
+    }
+    format!("({})", parts.join(" AND "))
+}
+
+/// The SQL of a visit attribute, aggregated over a visit's events (`GROUP BY visitor_id, session_id`).
+fn visit_attribute(a: &Attribute, b: &mut Binds) -> String {
+    match a {
+        Attribute::EntryPage => {
+            "arg_min(pathname, timestamp) FILTER (WHERE name = 'pageview')".to_string()
+        }
+        Attribute::Prop(k) => {
+            let key = b.text(k);
+            format!(
+                "arg_min({}, timestamp) FILTER (WHERE list_contains(prop_keys, {key}))",
+                prop_value(&key)
+            )
+        }
+        other => format!("arg_min({}, timestamp)", other.column().unwrap_or("''")),
+    }
+}
+
+/// What [`scoped_events`] should attach.
+pub(crate) struct Scope<'a> {
+    pub site: &'a str,
+    pub bounds: TimeBounds,
+    pub filters: &'a [Filter],
+    pub breakdown: Option<&'a Attribute>,
+    pub engagement: bool,
+}
+
+/// CTEs ending in `ev`: the scoped events with `seg` (the breakdown value, `''` without one)
+/// and, with `engagement`, `page_engaged_ms` and `page_scroll`. Returns the text after `WITH`.
+pub(crate) fn scoped_events(scope: &Scope<'_>, b: &mut Binds) -> String {
+    let site = b.text(scope.site);
+    let from = b.push(Value::BigInt(scope.bounds.from_ms));
+    let to = b.push(Value::BigInt(scope.bounds.to_ms));
+    let mut ctes = vec![format!(
+        "base AS (SELECT * FROM events WHERE site_id = {site} \
+         AND timestamp >= epoch_ms({from}::BIGINT) AND timestamp < epoch_ms({to}::BIGINT))"
+    )];
+
+    let need_visits = !scope.filters.is_empty() || scope.breakdown.is_some();
+    let mut visit_cols = Vec::new();
+    let mut wheres = Vec::new();
+    if need_visits {
+        for (i, f) in scope.filters.iter().enumerate() {
+            visit_cols.push(format!("{} AS f{i}", visit_attribute(&f.attribute, b)));
+            let v = b.text(&f.value);
+            let col = format!("coalesce(v.f{i}, '')");
+            wheres.push(match f.op {
+                FilterOp::Is => format!("{col} = {v}"),
+                FilterOp::IsNot => format!("{col} <> {v}"),
+                FilterOp::Contains => format!("contains({col}, {v})"),
+            });
+        }
+        if let Some(a) = scope.breakdown {
+            visit_cols.push(format!("{} AS seg", visit_attribute(a, b)));
+        }
+        ctes.push(format!(
+            "visits AS (SELECT visitor_id, session_id, {} FROM base GROUP BY visitor_id, session_id)",
+            visit_cols.join(", ")
+        ));
+    }
+
+    let (rows, engagement_cols, engagement_join) = if scope.engagement {
+        ctes.push(
+            "pv AS (SELECT *, count(*) FILTER (WHERE name = 'pageview') OVER (
+                 PARTITION BY visitor_id, session_id, pathname ORDER BY timestamp
+                 RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS page_view_no
+             FROM base)"
+                .to_string(),
+        );
+        ctes.push(
+            "pages AS (SELECT visitor_id, session_id, pathname, page_view_no,
+                 sum(coalesce(engagement_ms, 0)) AS engaged_ms, max(coalesce(scroll_depth, 0)) AS scroll
+             FROM pv WHERE name = 'engagement' AND page_view_no > 0
+             GROUP BY visitor_id, session_id, pathname, page_view_no)"
+                .to_string(),
+        );
+        (
+            "pv",
+            ", coalesce(p.engaged_ms, 0) AS page_engaged_ms, coalesce(p.scroll, 0) AS page_scroll",
+            " LEFT JOIN pages p ON p.visitor_id = e.visitor_id AND p.session_id = e.session_id \
+              AND p.pathname = e.pathname AND p.page_view_no = e.page_view_no",
+        )
+    } else {
+        ("base", "", "")
+    };
+    let (seg, visit_join) = match (need_visits, scope.breakdown.is_some()) {
+        (true, true) => (
+            ", coalesce(v.seg, '') AS seg",
+            " JOIN visits v ON v.visitor_id = e.visitor_id AND v.session_id = e.session_id",
+        ),
+        (true, false) => (
+            ", '' AS seg",
+            " JOIN visits v ON v.visitor_id = e.visitor_id AND v.session_id = e.session_id",
+        ),
+        _ => (", '' AS seg", ""),
+    };
+    let filter = if wheres.is_empty() {
+        String::new()
+    } else {
+        format!(" WHERE {}", wheres.join(" AND "))
+    };
+    ctes.push(format!(
+        "ev AS (SELECT e.*{engagement_cols}{seg} FROM {rows} e{engagement_join}{visit_join}{filter})"
+    ));
+    ctes.join(",\n")
+}
