@@ -456,11 +456,11 @@ mod tests {
 
     #[test]
     fn a_big_drop_on_a_busy_step_outranks_a_big_rate_drop_on_a_quiet_one() {
-        // Step 2 loses 80% of 10,000; step 4 loses 20% of 100.
-        let steps = step_reports(&labels(4), &counts(&[10_000, 2_000, 100, 80]));
+        // Step 2 loses 80% of 10,000 visitors; step 4 loses 20% of 1,900.
+        let steps = step_reports(&labels(4), &counts(&[10_000, 2_000, 1_900, 1_520]));
         let o = opportunities(&steps, 1.0);
-        assert_eq!(o[0].step, 2, "{o:?}");
-        assert_eq!(o.last().map(|x| x.step), Some(4));
+        assert_eq!(o.iter().map(|x| x.step).collect::<Vec<_>>(), vec![2, 4, 3], "{o:?}");
+        assert!((o[0].score - 8_000.0 * 1_520.0 / 2_000.0).abs() < 1e-9);
     }
 
     #[test]

@@ -65,8 +65,8 @@ fn contract(store: &dyn EventStore) {
 
     let day = TimeBounds { from_ms: T0, to_ms: T0 + 24 * H };
     let o = store.overview("a.example", day).unwrap();
-    assert_eq!((o.visitors, o.visits, o.pageviews), (3, 4, 3));
-    assert_eq!(o.events, 7, "engagement events are not counted as events");
+    assert_eq!((o.visitors, o.visits, o.pageviews), (3, 4, 4));
+    assert_eq!(o.events, 6, "engagement events are not counted as events");
     // Sessions: 10 (2 pageviews), 20 (bounce), 21 (pageview + Signup), 30 (Purchase only → bounce).
     assert!((o.bounce_rate - 50.0).abs() < 1e-9, "{}", o.bounce_rate);
     assert!((o.visit_duration_s - (120.0 + 5.0 + 60.0) / 4.0).abs() < 1e-9, "{}", o.visit_duration_s);

@@ -141,7 +141,7 @@ fn enrichment_drops_identity_and_sessions() {
     let rows = server.sql("select scroll_depth, engagement_ms, interactive from events where name='engagement'");
     assert_eq!(rows, vec![vec!["100".to_string(), "6500".into(), "false".into()]]);
     let rows = server.sql("select source, channel, device, browser, os from events where pathname='/' and site_id='shop.example'");
-    assert_eq!(rows, vec![vec!["Facebook".to_string(), "Organic Social".into(), "Mobile".into(), "Mobile Safari".into(), "iOS".into()]]);
+    assert_eq!(rows, vec![vec!["Facebook".to_string(), "Organic Social".into(), "Mobile".into(), "Safari".into(), "iOS".into()]]);
     let rows = server.sql("select site_id from events where pathname='/x' order by 1");
     assert_eq!(rows, vec![vec!["other.example".to_string()], vec![SITE.to_string()]]);
     let rows = server.sql(&format!(
