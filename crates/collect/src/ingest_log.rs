@@ -51,7 +51,10 @@ pub enum LogError {
 type Ack = tokio::sync::oneshot::Sender<Result<u64, String>>;
 
 enum Msg {
-    Append { events: Vec<Event>, ack: Ack },
+    Append {
+        events: Vec<Event>,
+        ack: Ack,
+    },
     /// Every record with `seq <= applied` is in the store: whole segments below it may go.
     Release(u64),
     Shutdown,
@@ -97,7 +100,10 @@ impl IngestLog {
         for entry in std::fs::read_dir(dir).map_err(io_err(dir))? {
             let entry = entry.map_err(io_err(dir))?;
             let name = entry.file_name().to_string_lossy().to_string();
-            if let Some(seq) = name.strip_suffix(".log").and_then(|s| s.parse::<u64>().ok()) {
+            if let Some(seq) = name
+                .strip_suffix(".log")
+                .and_then(|s| s.parse::<u64>().ok())
+            {
                 segments.push(Segment {
                     first_seq: seq,
                     path: entry.path(),
@@ -195,8 +201,7 @@ fn encode_record(buf: &mut Vec<u8>, seq: u64, events: &[Event]) -> Result<(), Lo
     let start = buf.len();
     buf.extend_from_slice(&[0u8; 8]);
     buf.extend_from_slice(&seq.to_le_bytes());
-    let payload =
-        postcard::to_stdvec(events).map_err(|e| LogError::Encode(e.to_string()))?;
+    let payload = postcard::to_stdvec(events).map_err(|e| LogError::Encode(e.to_string()))?;
     buf.extend_from_slice(&payload);
     let len = (buf.len() - start - HEADER) as u32;
     let crc = crc32fast::hash(&buf[start + 8..]);
@@ -377,7 +382,10 @@ impl Writer {
                 }
                 // Cut anything half-written so later records stay readable after recovery.
                 let path = self.active_path();
-                let cut = self.file.set_len(self.file_len).and_then(|_| self.file.sync_data());
+                let cut = self
+                    .file
+                    .set_len(self.file_len)
+                    .and_then(|_| self.file.sync_data());
                 if let Err(e2) = cut {
                     self.fail(format!("{}: {e2}", path.display()));
                 }
@@ -394,7 +402,10 @@ impl Writer {
     }
 
     fn active_path(&self) -> PathBuf {
-        self.segments.last().map(|s| s.path.clone()).unwrap_or_default()
+        self.segments
+            .last()
+            .map(|s| s.path.clone())
+            .unwrap_or_default()
     }
 
     fn fail(&mut self, reason: String) {

@@ -285,7 +285,10 @@ fn parse_props(obj: &Map<String, Value>) -> Result<Vec<Prop>, PayloadError> {
         if key.len() > MAX_PROP_KEY_BYTES {
             return Err(err(
                 "props",
-                format!("key {:?}… is longer than {MAX_PROP_KEY_BYTES} bytes", truncate_bytes(key, 40)),
+                format!(
+                    "key {:?}… is longer than {MAX_PROP_KEY_BYTES} bytes",
+                    truncate_bytes(key, 40)
+                ),
             ));
         }
         if value.len() > MAX_PROP_VALUE_BYTES {
@@ -313,7 +316,10 @@ fn parse_revenue(obj: &Map<String, Value>) -> Result<Option<(f64, String)>, Payl
         return Ok(None);
     };
     let Value::Object(rev) = raw else {
-        return Err(err("revenue", "must be an object {\"amount\", \"currency\"}"));
+        return Err(err(
+            "revenue",
+            "must be an object {\"amount\", \"currency\"}",
+        ));
     };
     let amount = match rev.get("amount") {
         Some(Value::Number(n)) => n.as_f64(),
@@ -345,7 +351,10 @@ mod tests {
         let p = Payload::parse(br#"{"n":"pageview","u":"https://www.Shop.example/a%20b?x=1#frag","d":"www.shop.example,other.example"}"#).unwrap();
         assert_eq!(p.domains, vec!["shop.example", "other.example"]);
         assert_eq!(p.pathname(), "/a b");
-        let p = Payload::parse(br#"{"name":404,"url":"https://x.example/#/cart","domain":"x.example","hashMode":1}"#).unwrap();
+        let p = Payload::parse(
+            br#"{"name":404,"url":"https://x.example/#/cart","domain":"x.example","hashMode":1}"#,
+        )
+        .unwrap();
         assert_eq!(p.name, "404");
         assert_eq!(p.pathname(), "/#/cart");
     }

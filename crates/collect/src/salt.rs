@@ -81,12 +81,12 @@ impl SaltStore {
     pub fn open(dir: &Path) -> Result<SaltStore, SaltError> {
         let path = dir.join("salts.json");
         let salts = match std::fs::read(&path) {
-            Ok(bytes) => serde_json::from_slice::<Vec<Salt>>(&bytes).map_err(|e| {
-                SaltError::Corrupt {
+            Ok(bytes) => {
+                serde_json::from_slice::<Vec<Salt>>(&bytes).map_err(|e| SaltError::Corrupt {
                     path: path.clone(),
                     message: e.to_string(),
-                }
-            })?,
+                })?
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
             Err(source) => return Err(SaltError::Io { path, source }),
         };
@@ -111,7 +111,9 @@ impl SaltStore {
         let mut salts = self.salts.lock();
         let has_today = salts.iter().any(|s| s.day == today);
         let before = salts.len();
-        salts.retain(|s| s.day == today || (s.day.succ_opt() == Some(today) && within_overlap(now_ms)));
+        salts.retain(|s| {
+            s.day == today || (s.day.succ_opt() == Some(today) && within_overlap(now_ms))
+        });
         if !has_today {
             salts.push(Salt::random(today));
         }
@@ -194,7 +196,9 @@ mod tests {
         assert_ne!(a.visitor_id("s", ip, "ua"), b.visitor_id("s", ip, "ua"));
         assert_eq!(prev.map(|p| p.day), Some(a.day));
         // After the overlap yesterday's salt is gone, from memory and from disk.
-        reopened.rotate(t0 + 12 * 3600 * 1000 + 2 * 3600 * 1000).unwrap();
+        reopened
+            .rotate(t0 + 12 * 3600 * 1000 + 2 * 3600 * 1000)
+            .unwrap();
         assert_eq!(reopened.days(), vec![b.day]);
         let on_disk = SaltStore::open(dir.path()).unwrap();
         assert_eq!(on_disk.days(), vec![b.day]);
@@ -206,7 +210,10 @@ mod tests {
         let ip: IpAddr = "192.0.2.1".parse().unwrap();
         let base = s.visitor_id("a.example", ip, "UA");
         assert_ne!(base, s.visitor_id("b.example", ip, "UA"));
-        assert_ne!(base, s.visitor_id("a.example", "192.0.2.2".parse().unwrap(), "UA"));
+        assert_ne!(
+            base,
+            s.visitor_id("a.example", "192.0.2.2".parse().unwrap(), "UA")
+        );
         assert_ne!(base, s.visitor_id("a.example", ip, "UA2"));
     }
 }

@@ -35,10 +35,13 @@ impl Sessionizer {
 
     /// Restores an open session (from stored events) so a restart does not split visits.
     pub fn restore(&mut self, site: &str, visitor_id: u64, session_id: u64, last_ms: i64) {
-        let e = self.open.entry((site_key(site), visitor_id)).or_insert(Open {
-            session_id,
-            last_ms,
-        });
+        let e = self
+            .open
+            .entry((site_key(site), visitor_id))
+            .or_insert(Open {
+                session_id,
+                last_ms,
+            });
         if last_ms >= e.last_ms {
             *e = Open {
                 session_id,
@@ -119,8 +122,16 @@ mod tests {
         assert_eq!(a, s.session_for("x", 1, None, 58 * MIN));
         let b = s.session_for("x", 1, None, 88 * MIN);
         assert_ne!(a, b, "a 30 minute gap starts a new session");
-        assert_ne!(s.session_for("y", 1, None, 88 * MIN), b, "sites are separate");
-        assert_ne!(s.session_for("x", 2, None, 88 * MIN), b, "visitors are separate");
+        assert_ne!(
+            s.session_for("y", 1, None, 88 * MIN),
+            b,
+            "sites are separate"
+        );
+        assert_ne!(
+            s.session_for("x", 2, None, 88 * MIN),
+            b,
+            "visitors are separate"
+        );
     }
 
     #[test]

@@ -78,7 +78,10 @@ pub fn check_name(name: &str) -> Result<(), DefinitionError> {
         return Err(DefinitionError::new("name", "a name is required"));
     }
     if name.trim() != name {
-        return Err(DefinitionError::new("name", format!("{name:?} has leading or trailing spaces")));
+        return Err(DefinitionError::new(
+            "name",
+            format!("{name:?} has leading or trailing spaces"),
+        ));
     }
     if name.chars().count() > MAX_DEFINITION_NAME {
         return Err(DefinitionError::new(
@@ -87,7 +90,10 @@ pub fn check_name(name: &str) -> Result<(), DefinitionError> {
         ));
     }
     if name.chars().any(char::is_control) {
-        return Err(DefinitionError::new("name", "names may not contain control characters"));
+        return Err(DefinitionError::new(
+            "name",
+            "names may not contain control characters",
+        ));
     }
     Ok(())
 }
@@ -105,9 +111,7 @@ impl ConversionValue {
             "revenue" => return Ok(ConversionValue::Revenue),
             _ => {}
         }
-        let split = t
-            .find(|c: char| c.is_ascii_alphabetic())
-            .unwrap_or(t.len());
+        let split = t.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(t.len());
         let (num, cur) = t.split_at(split);
         let amount: f64 = num.trim().parse().map_err(|_| {
             format!("value {s:?}: use `revenue`, or a fixed amount such as `25 EUR`")
@@ -121,7 +125,10 @@ impl ConversionValue {
     fn check(&self) -> Result<(), DefinitionError> {
         if let ConversionValue::Fixed { amount, currency } = self {
             if !amount.is_finite() || *amount < 0.0 {
-                return Err(DefinitionError::new("value", "a fixed value must be a positive number"));
+                return Err(DefinitionError::new(
+                    "value",
+                    "a fixed value must be a positive number",
+                ));
             }
             if !(currency.is_empty()
                 || (currency.len() == 3 && currency.chars().all(|c| c.is_ascii_uppercase())))
@@ -141,7 +148,9 @@ impl fmt::Display for ConversionValue {
         match self {
             ConversionValue::None => f.write_str("none"),
             ConversionValue::Revenue => f.write_str("revenue"),
-            ConversionValue::Fixed { amount, currency } if currency.is_empty() => write!(f, "{amount}"),
+            ConversionValue::Fixed { amount, currency } if currency.is_empty() => {
+                write!(f, "{amount}")
+            }
             ConversionValue::Fixed { amount, currency } => write!(f, "{amount} {currency}"),
         }
     }
@@ -246,7 +255,10 @@ impl Conversion {
         check_name(&self.name)?;
         self.value.check()?;
         if self.description.len() > 2_000 {
-            return Err(DefinitionError::new("description", "descriptions are at most 2000 bytes"));
+            return Err(DefinitionError::new(
+                "description",
+                "descriptions are at most 2000 bytes",
+            ));
         }
         Ok(())
     }
@@ -258,10 +270,16 @@ mod tests {
 
     #[test]
     fn values_parse_and_serialise() {
-        assert_eq!(ConversionValue::parse("revenue"), Ok(ConversionValue::Revenue));
+        assert_eq!(
+            ConversionValue::parse("revenue"),
+            Ok(ConversionValue::Revenue)
+        );
         assert_eq!(
             ConversionValue::parse("25 eur"),
-            Ok(ConversionValue::Fixed { amount: 25.0, currency: "EUR".into() })
+            Ok(ConversionValue::Fixed {
+                amount: 25.0,
+                currency: "EUR".into()
+            })
         );
         assert!(ConversionValue::parse("-3 EUR").is_err());
         assert!(ConversionValue::parse("lots").is_err());

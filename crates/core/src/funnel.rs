@@ -92,13 +92,11 @@ impl Window {
         if t == "session" || t == "visit" {
             return Ok(Window::Session);
         }
-        let split = t
-            .find(|c: char| !c.is_ascii_digit())
-            .unwrap_or(t.len());
+        let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
         let (num, unit) = t.split_at(split);
-        let n: i64 = num
-            .parse()
-            .map_err(|_| format!("window {s:?}: use session, or a duration such as 30m, 2h, 24h or 7d"))?;
+        let n: i64 = num.parse().map_err(|_| {
+            format!("window {s:?}: use session, or a duration such as 30m, 2h, 24h or 7d")
+        })?;
         let factor = match unit {
             "m" | "min" => 60_000,
             "h" => 3_600_000,
@@ -230,7 +228,9 @@ impl<'de> Deserialize<'de> for FunnelStep {
                 let step = match (conversion, trigger) {
                     (Some(c), None) => FunnelStep::conversion(&c),
                     (None, Some(t)) => {
-                        let trig: Trigger = t.parse().map_err(|e| D::Error::custom(format!("trigger: {e}")))?;
+                        let trig: Trigger = t
+                            .parse()
+                            .map_err(|e| D::Error::custom(format!("trigger: {e}")))?;
                         FunnelStep::trigger(&t, trig)
                     }
                     _ => {
@@ -277,7 +277,10 @@ impl Funnel {
         for (i, s) in self.steps.iter().enumerate() {
             let field = format!("steps[{}]", i + 1);
             if s.label.trim().is_empty() || s.label.chars().count() > 200 {
-                return Err(DefinitionError::new(field, "step labels are 1 to 200 characters"));
+                return Err(DefinitionError::new(
+                    field,
+                    "step labels are 1 to 200 characters",
+                ));
             }
             if let StepSource::Conversion(c) = &s.source {
                 check_name(c).map_err(|e| DefinitionError::new(field, e.message))?;
@@ -307,10 +310,22 @@ mod tests {
         assert_eq!(Window::Duration(7 * 86_400_000).to_string(), "7d");
         assert_eq!(Window::Duration(86_400_000).to_string(), "24h");
         assert!(Window::parse("3 weeks").is_err());
-        assert!(Window::parse("24h").unwrap().check(IdentityMode::Cookieless).is_ok());
-        let e = Window::parse("2d").unwrap().check(IdentityMode::Cookieless).unwrap_err();
-        assert!(e.message.contains("consented") && e.message.contains("rotates every day"), "{e}");
-        assert!(Window::parse("2d").unwrap().check(IdentityMode::Consented).is_ok());
+        assert!(Window::parse("24h")
+            .unwrap()
+            .check(IdentityMode::Cookieless)
+            .is_ok());
+        let e = Window::parse("2d")
+            .unwrap()
+            .check(IdentityMode::Cookieless)
+            .unwrap_err();
+        assert!(
+            e.message.contains("consented") && e.message.contains("rotates every day"),
+            "{e}"
+        );
+        assert!(Window::parse("2d")
+            .unwrap()
+            .check(IdentityMode::Consented)
+            .is_ok());
     }
 
     #[test]
@@ -322,7 +337,10 @@ mod tests {
             window: Window::Session,
             order: StepOrder::Strict,
         };
-        assert_eq!(f.validate(IdentityMode::Cookieless).unwrap_err().field, "steps");
+        assert_eq!(
+            f.validate(IdentityMode::Cookieless).unwrap_err().field,
+            "steps"
+        );
         f.steps = vec![step; 20];
         assert!(f.validate(IdentityMode::Cookieless).is_ok());
     }

@@ -9,8 +9,8 @@ pub mod funnel;
 pub mod logical;
 pub mod range;
 pub mod segment;
-pub mod site;
 pub mod sink;
+pub mod site;
 pub mod trigger;
 
 pub use conversion::{Change, Conversion, ConversionKind, ConversionValue, DefinitionError};
@@ -22,6 +22,8 @@ pub use logical::{
 };
 pub use range::{DateRange, RangeError, TimeBounds};
 pub use segment::{Attribute, Filter, FilterOp};
-pub use site::{Site, SiteError};
 pub use sink::{EventSink, SinkError};
-pub use trigger::{PageEngagement, PathPattern, PropCondition, PropOp, Subject, Trigger, TriggerError};
+pub use site::{Site, SiteError};
+pub use trigger::{
+    PageEngagement, PathPattern, PropCondition, PropOp, Subject, Trigger, TriggerError,
+};

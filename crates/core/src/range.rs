@@ -155,6 +155,11 @@ mod tests {
         let b = DateRange::Day.bounds(tz, now);
         // 29 March 2026 is the spring-forward day in Berlin: 23 hours long.
         assert_eq!(b.to_ms - b.from_ms, 23 * 3600 * 1000);
-        assert_eq!(b.from_ms, Utc.with_ymd_and_hms(2026, 3, 28, 23, 0, 0).unwrap().timestamp_millis());
+        assert_eq!(
+            b.from_ms,
+            Utc.with_ymd_and_hms(2026, 3, 28, 23, 0, 0)
+                .unwrap()
+                .timestamp_millis()
+        );
     }
 }

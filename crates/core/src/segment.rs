@@ -202,11 +202,16 @@ mod tests {
     #[test]
     fn parses_filters_and_attributes() {
         let f = Filter::parse("channel=Organic Search").unwrap();
-        assert_eq!((f.attribute, f.op, f.value.as_str()), (Attribute::Channel, FilterOp::Is, "Organic Search"));
+        assert_eq!(
+            (f.attribute, f.op, f.value.as_str()),
+            (Attribute::Channel, FilterOp::Is, "Organic Search")
+        );
         let f = Filter::parse("prop:variant!=b").unwrap();
         assert_eq!(f.attribute, Attribute::Prop("variant".into()));
         assert_eq!(f.to_string(), "prop:variant!=b");
         assert!(Filter::parse("channel").is_err());
-        assert!(Attribute::parse("colour").unwrap_err().contains("prop:NAME"));
+        assert!(Attribute::parse("colour")
+            .unwrap_err()
+            .contains("prop:NAME"));
     }
 }

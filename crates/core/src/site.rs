@@ -13,7 +13,9 @@ pub struct Site {
 /// Why a site definition was refused.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum SiteError {
-    #[error("invalid domain {0:?}: use a host name such as shop.example (no scheme, path or spaces)")]
+    #[error(
+        "invalid domain {0:?}: use a host name such as shop.example (no scheme, path or spaces)"
+    )]
     Domain(String),
     #[error("unknown time zone {0:?}: use an IANA name such as Europe/Berlin or UTC")]
     Timezone(String),
@@ -61,6 +63,9 @@ mod tests {
         let s = Site::new("WWW.Shop.Example", "Europe/Berlin").unwrap();
         assert_eq!(s.domain, "shop.example");
         assert!(matches!(Site::new("a b", "UTC"), Err(SiteError::Domain(_))));
-        assert!(matches!(Site::new("x.org", "Mars/Base"), Err(SiteError::Timezone(_))));
+        assert!(matches!(
+            Site::new("x.org", "Mars/Base"),
+            Err(SiteError::Timezone(_))
+        ));
     }
 }

@@ -109,7 +109,9 @@ impl PathPattern {
             return Err(format!("path pattern {pattern:?} must start with /"));
         }
         if pattern.len() > MAX_VALUE_BYTES {
-            return Err(format!("path pattern is longer than {MAX_VALUE_BYTES} bytes"));
+            return Err(format!(
+                "path pattern is longer than {MAX_VALUE_BYTES} bytes"
+            ));
         }
         if pattern.contains("***") {
             return Err(format!(
@@ -216,10 +218,11 @@ pub fn numeric(s: &str) -> Option<f64> {
 impl PropOp {
     /// Whether a property value (`None` when missing) satisfies the comparison.
     pub fn test(&self, value: Option<&str>) -> bool {
-        let num = |want: &str, f: fn(f64, f64) -> bool| match (value.and_then(numeric), numeric(want)) {
-            (Some(v), Some(w)) => f(v, w),
-            _ => false,
-        };
+        let num =
+            |want: &str, f: fn(f64, f64) -> bool| match (value.and_then(numeric), numeric(want)) {
+                (Some(v), Some(w)) => f(v, w),
+                _ => false,
+            };
         match self {
             PropOp::Eq(w) => value.is_some_and(|v| values_equal(v, w)),
             PropOp::Ne(w) => !value.is_some_and(|v| values_equal(v, w)),
@@ -229,7 +232,9 @@ impl PropOp {
             PropOp::Le(w) => num(w, |a, b| a <= b),
             PropOp::Contains(w) => value.is_some_and(|v| v.contains(w.as_str())),
             PropOp::Matches(re) => value.is_some_and(|v| {
-                regex::Regex::new(re).map(|r| r.is_match(v)).unwrap_or(false)
+                regex::Regex::new(re)
+                    .map(|r| r.is_match(v))
+                    .unwrap_or(false)
             }),
             PropOp::IsSet => value.is_some(),
             PropOp::IsNotSet => value.is_none(),
@@ -593,7 +598,9 @@ impl Parser {
             Some(t) => match &t.tok {
                 Tok::Word(w) => Ok((w.clone(), t)),
                 Tok::Quoted(q) => Ok((q.clone(), t)),
-                Tok::Op(_) => Err(self.error(format!("expected {what}, found an operator"), Some(&t))),
+                Tok::Op(_) => {
+                    Err(self.error(format!("expected {what}, found an operator"), Some(&t)))
+                }
             },
             None => Err(self.error(format!("expected {what}"), None)),
         }
@@ -614,7 +621,8 @@ impl Parser {
         match subject_word.as_str() {
             "pageview" => {
                 if let Some(t) = self.peek() {
-                    let is_where = matches!(&t.tok, Tok::Word(w) if w.eq_ignore_ascii_case("where"));
+                    let is_where =
+                        matches!(&t.tok, Tok::Word(w) if w.eq_ignore_ascii_case("where"));
                     if !is_where {
                         let starts_path = match &t.tok {
                             Tok::Word(w) | Tok::Quoted(w) => w.starts_with('/'),
@@ -632,7 +640,8 @@ impl Parser {
                 }
             }
             "event" => {
-                let (name, t) = self.text("an event name (quote it when it has spaces: event \"Add to Cart\")")?;
+                let (name, t) = self
+                    .text("an event name (quote it when it has spaces: event \"Add to Cart\")")?;
                 let lower = name.to_ascii_lowercase();
                 if name.trim().is_empty() {
                     return Err(self.error("the event name is empty", Some(&t)));
@@ -657,7 +666,9 @@ impl Parser {
                 }
                 if KEYWORDS.contains(&lower.as_str()) && matches!(t.tok, Tok::Word(_)) {
                     return Err(self.error(
-                        format!("{name:?} is a keyword here; quote the event name: event \"{name}\""),
+                        format!(
+                            "{name:?} is a keyword here; quote the event name: event \"{name}\""
+                        ),
                         Some(&t),
                     ));
                 }
@@ -753,7 +764,10 @@ impl Parser {
         }
         let ops = "=, !=, >, >=, <, <=, contains, matches, is set or is not set";
         let Some(op_tok) = self.next() else {
-            return Err(self.error(format!("expected an operator after property {key:?} ({ops})"), None));
+            return Err(self.error(
+                format!("expected an operator after property {key:?} ({ops})"),
+                None,
+            ));
         };
         let op = match &op_tok.tok {
             Tok::Op(o) => {
@@ -792,7 +806,12 @@ impl Parser {
                 self.check_value(&v, &t)?;
                 if let Err(e) = regex::Regex::new(&v) {
                     let detail = e.to_string();
-                    let last = detail.lines().last().unwrap_or("invalid").trim().to_string();
+                    let last = detail
+                        .lines()
+                        .last()
+                        .unwrap_or("invalid")
+                        .trim()
+                        .to_string();
                     return Err(self.error(format!("invalid regular expression: {last}"), Some(&t)));
                 }
                 PropOp::Matches(v)
@@ -839,7 +858,10 @@ impl Parser {
 
     fn check_value(&self, v: &str, t: &Token) -> Result<(), TriggerError> {
         if v.len() > MAX_VALUE_BYTES {
-            return Err(self.error(format!("values are at most {MAX_VALUE_BYTES} bytes"), Some(t)));
+            return Err(self.error(
+                format!("values are at most {MAX_VALUE_BYTES} bytes"),
+                Some(t),
+            ));
         }
         Ok(())
     }
@@ -900,7 +922,13 @@ mod tests {
         assert_eq!(t.min_engaged_ms, Some(5000));
         let t = parse("event Search where results >= 1");
         assert_eq!(t.subject, Subject::Event("Search".into()));
-        assert_eq!(t.props, vec![PropCondition { key: "results".into(), op: PropOp::Ge("1".into()) }]);
+        assert_eq!(
+            t.props,
+            vec![PropCondition {
+                key: "results".into(),
+                op: PropOp::Ge("1".into())
+            }]
+        );
         let t = parse("EVENT 'Add to Cart' ON /products/** WHERE price > 9.5 AND plan is not set and scroll >= 50%");
         assert_eq!(t.subject, Subject::Event("Add to Cart".into()));
         assert_eq!(t.props.len(), 2);
@@ -922,7 +950,10 @@ mod tests {
             assert_eq!(t.to_string(), s);
             assert_eq!(parse(&t.to_string()), t);
         }
-        assert_eq!(parse("pageview where engaged >= 120s").to_string(), "pageview where engaged >= 2m");
+        assert_eq!(
+            parse("pageview where engaged >= 120s").to_string(),
+            "pageview where engaged >= 2m"
+        );
     }
 
     #[test]
@@ -935,15 +966,25 @@ mod tests {
         assert_eq!(e.column, 31);
         let e = fails("pageview /x where engaged > 5s");
         assert!(e.message.contains("minimum"), "{e}");
-        assert!(fails("pageview /x where engaged >= 5").message.contains("unit"));
-        assert!(fails("pageview /x where scroll >= 150%").message.contains("0% to 100%"));
+        assert!(fails("pageview /x where engaged >= 5")
+            .message
+            .contains("unit"));
+        assert!(fails("pageview /x where scroll >= 150%")
+            .message
+            .contains("0% to 100%"));
         assert!(fails("click /x").message.contains("starts with"));
         assert!(fails("pageview products").message.contains("path"));
         assert!(fails("event engagement").message.contains("engaged"));
         assert!(fails("event \"Signup").message.contains("unclosed"));
-        assert!(fails("event Signup where plan").message.contains("operator"));
-        assert!(fails("event Signup where plan = pro or plan = max").message.contains("only `and`"));
-        assert!(fails("event Signup where q matches \"(\"").message.contains("regular expression"));
+        assert!(fails("event Signup where plan")
+            .message
+            .contains("operator"));
+        assert!(fails("event Signup where plan = pro or plan = max")
+            .message
+            .contains("only `and`"));
+        assert!(fails("event Signup where q matches \"(\"")
+            .message
+            .contains("regular expression"));
         assert!(fails("pageview /a***").message.contains("***"));
         assert!(fails("").message.contains("starts with"));
         assert_eq!(fails("event Signup where").fragment, "the end");
@@ -963,16 +1004,29 @@ mod tests {
         assert!(p.matches("/a/b/c.html"));
         assert!(!p.matches("/a/b/cxhtml"), "the dot is literal");
         assert_eq!(p.to_regex(), "/a/[^/]*/c\\.html");
-        let re = regex::Regex::new(&format!("^(?:{})$", PathPattern::new("/x/**/y*").unwrap().to_regex())).unwrap();
+        let re = regex::Regex::new(&format!(
+            "^(?:{})$",
+            PathPattern::new("/x/**/y*").unwrap().to_regex()
+        ))
+        .unwrap();
         assert!(re.is_match("/x/1/2/yz"));
     }
 
     #[test]
     fn property_comparisons() {
-        assert!(PropOp::Eq("10".into()).test(Some("10.0")), "numeric equality");
-        assert!(!PropOp::Eq("pro".into()).test(Some("Pro")), "text equality is exact");
+        assert!(
+            PropOp::Eq("10".into()).test(Some("10.0")),
+            "numeric equality"
+        );
+        assert!(
+            !PropOp::Eq("pro".into()).test(Some("Pro")),
+            "text equality is exact"
+        );
         assert!(PropOp::Ne("pro".into()).test(None), "!= holds when missing");
-        assert!(PropOp::Gt("2".into()).test(Some("10")), "numbers, not text order");
+        assert!(
+            PropOp::Gt("2".into()).test(Some("10")),
+            "numbers, not text order"
+        );
         assert!(!PropOp::Gt("2".into()).test(Some("ten")));
         assert!(!PropOp::Ge("1".into()).test(None));
         assert!(PropOp::Le("1e3".into()).test(Some("999.5")));
@@ -994,7 +1048,19 @@ mod tests {
             ..Event::default()
         };
         assert!(!t.matches(&ev, None));
-        assert!(!t.matches(&ev, Some(PageEngagement { engaged_ms: 4999, scroll: 90 })));
-        assert!(t.matches(&ev, Some(PageEngagement { engaged_ms: 5000, scroll: 30 })));
+        assert!(!t.matches(
+            &ev,
+            Some(PageEngagement {
+                engaged_ms: 4999,
+                scroll: 90
+            })
+        ));
+        assert!(t.matches(
+            &ev,
+            Some(PageEngagement {
+                engaged_ms: 5000,
+                scroll: 30
+            })
+        ));
     }
 }

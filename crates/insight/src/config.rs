@@ -51,7 +51,11 @@ fn at(i: usize, what: &str, j: usize, name: &str, e: impl std::fmt::Display) -> 
 /// Validates every definition before anything is written: sites, templates, conversions,
 /// funnels (for the identity mode), and that each funnel step names a conversion that exists
 /// in the store, a template, or the same table.
-fn check(store: &dyn EventStore, defs: &[SiteDefinitions], mode: IdentityMode) -> Result<(), InsightError> {
+fn check(
+    store: &dyn EventStore,
+    defs: &[SiteDefinitions],
+    mode: IdentityMode,
+) -> Result<(), InsightError> {
     for (i, d) in defs.iter().enumerate() {
         Site::new(&d.domain, d.timezone.as_deref().unwrap_or("UTC"))
             .map_err(|e| InsightError::Invalid(format!("sites[{i}]: {e}")))?;
@@ -69,11 +73,13 @@ fn check(store: &dyn EventStore, defs: &[SiteDefinitions], mode: IdentityMode) -
             known.extend(t.conversions.into_iter().map(|c| c.conversion.name));
         }
         for (j, c) in d.conversions.iter().enumerate() {
-            c.validate().map_err(|e| at(i, "conversions", j, &c.name, e))?;
+            c.validate()
+                .map_err(|e| at(i, "conversions", j, &c.name, e))?;
             known.push(c.name.clone());
         }
         for (j, f) in d.funnels.iter().enumerate() {
-            f.validate(mode).map_err(|e| at(i, "funnels", j, &f.name, e))?;
+            f.validate(mode)
+                .map_err(|e| at(i, "funnels", j, &f.name, e))?;
             if let Some((k, c)) = f
                 .steps
                 .iter()

@@ -430,7 +430,13 @@ mod tests {
     }
 
     fn labels(n: usize) -> Vec<String> {
-        ["Visit", "Product View", "Add to Cart", "Begin Checkout", "Purchase"][..n]
+        [
+            "Visit",
+            "Product View",
+            "Add to Cart",
+            "Begin Checkout",
+            "Purchase",
+        ][..n]
             .iter()
             .map(|s| s.to_string())
             .collect()
@@ -446,7 +452,10 @@ mod tests {
         assert!((steps[2].dropped_percent.unwrap() - 88.0).abs() < 1e-9);
         assert!((steps[4].rate_from_start - 2.5).abs() < 1e-9);
         let w = weakest(&steps).unwrap();
-        assert_eq!((w.from.as_str(), w.to.as_str(), w.rate), ("Product View", "Add to Cart", 12.0));
+        assert_eq!(
+            (w.from.as_str(), w.to.as_str(), w.rate),
+            ("Product View", "Add to Cart", 12.0)
+        );
         let o = opportunities(&steps, 80.0);
         // Lost at add to cart: 396 × 25/54 × 80 ranks first; visit → view: 550 × 25/450 × 80.
         assert_eq!(o[0].step, 3);
@@ -459,7 +468,11 @@ mod tests {
         // Step 2 loses 80% of 10,000 visitors; step 4 loses 20% of 1,900.
         let steps = step_reports(&labels(4), &counts(&[10_000, 2_000, 1_900, 1_520]));
         let o = opportunities(&steps, 1.0);
-        assert_eq!(o.iter().map(|x| x.step).collect::<Vec<_>>(), vec![2, 4, 3], "{o:?}");
+        assert_eq!(
+            o.iter().map(|x| x.step).collect::<Vec<_>>(),
+            vec![2, 4, 3],
+            "{o:?}"
+        );
         assert!((o[0].score - 8_000.0 * 1_520.0 / 2_000.0).abs() < 1e-9);
     }
 

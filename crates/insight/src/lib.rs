@@ -43,7 +43,11 @@ pub enum InsightError {
 }
 
 impl InsightError {
-    pub(crate) fn not_found(what: &'static str, name: &str, hint: impl Into<String>) -> InsightError {
+    pub(crate) fn not_found(
+        what: &'static str,
+        name: &str,
+        hint: impl Into<String>,
+    ) -> InsightError {
         InsightError::NotFound {
             what,
             name: name.to_string(),

@@ -42,7 +42,11 @@ pub fn save_conversion(
 }
 
 /// Deletes a conversion unless a funnel uses it.
-pub fn delete_conversion(store: &dyn EventStore, site: &str, name: &str) -> Result<(), InsightError> {
+pub fn delete_conversion(
+    store: &dyn EventStore,
+    site: &str,
+    name: &str,
+) -> Result<(), InsightError> {
     let site = crate::site(store, site)?;
     let users: Vec<String> = store
         .funnels(&site.domain)?
@@ -117,10 +121,18 @@ pub fn delete_funnel(store: &dyn EventStore, site: &str, name: &str) -> Result<(
 }
 
 /// Finds a saved conversion by name (exact, else case-insensitive).
-pub fn find_conversion(store: &dyn EventStore, site: &str, name: &str) -> Result<Conversion, InsightError> {
+pub fn find_conversion(
+    store: &dyn EventStore,
+    site: &str,
+    name: &str,
+) -> Result<Conversion, InsightError> {
     let all = store.conversions(site)?;
     pick(all, name, |c| &c.name).ok_or_else(|| {
-        InsightError::not_found("conversion", name, " on this site (waymark conversions list)")
+        InsightError::not_found(
+            "conversion",
+            name,
+            " on this site (waymark conversions list)",
+        )
     })
 }
 
@@ -146,7 +158,11 @@ fn pick<T>(all: Vec<T>, name: &str, key: impl Fn(&T) -> &String) -> Option<T> {
 
 /// Applies a business template: creates its conversions and its funnel where no definition of
 /// that name exists; existing ones are kept as they are (reported `unchanged`).
-pub fn apply_template(store: &dyn EventStore, site: &str, id: &str) -> Result<Vec<Applied>, InsightError> {
+pub fn apply_template(
+    store: &dyn EventStore,
+    site: &str,
+    id: &str,
+) -> Result<Vec<Applied>, InsightError> {
     let site = crate::site(store, site)?;
     let t = template(id).ok_or_else(|| {
         InsightError::not_found(

@@ -32,7 +32,9 @@ pub fn resolve_range(
     };
     let previous = match compare.map(str::trim).filter(|c| !c.is_empty()) {
         None => None,
-        Some(c) if c.eq_ignore_ascii_case("previous") || c.eq_ignore_ascii_case("previous_period") => {
+        Some(c)
+            if c.eq_ignore_ascii_case("previous") || c.eq_ignore_ascii_case("previous_period") =>
+        {
             let bounds = r.previous_period(tz, now).ok_or_else(|| {
                 InsightError::Invalid(
                     "range `all` has no previous period; compare with explicit dates instead (YYYY-MM-DD,YYYY-MM-DD)"
@@ -69,7 +71,10 @@ mod tests {
         let (cur, prev) = resolve_range(&site, "7d", Some("previous"), now).unwrap();
         let prev = prev.unwrap();
         assert_eq!(prev.bounds.to_ms, cur.bounds.from_ms);
-        assert_eq!(cur.bounds.to_ms - cur.bounds.from_ms, prev.bounds.to_ms - prev.bounds.from_ms);
+        assert_eq!(
+            cur.bounds.to_ms - cur.bounds.from_ms,
+            prev.bounds.to_ms - prev.bounds.from_ms
+        );
         assert!(resolve_range(&site, "all", Some("previous"), now).is_err());
         assert!(resolve_range(&site, "fortnight", None, now).is_err());
     }

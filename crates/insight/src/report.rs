@@ -125,8 +125,14 @@ mod tests {
         assert_eq!(revenue_of(&ConversionValue::None, &row), None);
         let r = revenue_of(&ConversionValue::Revenue, &row).unwrap();
         assert_eq!((r.total, r.average), (90.0, 30.0));
-        let f = ConversionValue::Fixed { amount: 50.0, currency: "USD".into() };
+        let f = ConversionValue::Fixed {
+            amount: 50.0,
+            currency: "USD".into(),
+        };
         let r = revenue_of(&f, &row).unwrap();
-        assert_eq!((r.total, r.average, r.currency.as_str()), (200.0, 50.0, "USD"));
+        assert_eq!(
+            (r.total, r.average, r.currency.as_str()),
+            (200.0, 50.0, "USD")
+        );
     }
 }

@@ -4,9 +4,7 @@
 //! survive a second application.
 
 use serde::Serialize;
-use waymark_core::{
-    Conversion, ConversionValue, Funnel, FunnelStep, StepOrder, Trigger, Window,
-};
+use waymark_core::{Conversion, ConversionValue, Funnel, FunnelStep, StepOrder, Trigger, Window};
 
 /// One template conversion and how a site sends it.
 #[derive(Debug, Clone, Serialize)]
@@ -41,7 +39,13 @@ fn micro(name: &str, t: &str, description: &str, tracker: &'static str) -> Templ
     }
 }
 
-fn goal(name: &str, t: &str, value: ConversionValue, description: &str, tracker: &'static str) -> TemplateConversion {
+fn goal(
+    name: &str,
+    t: &str,
+    value: ConversionValue,
+    description: &str,
+    tracker: &'static str,
+) -> TemplateConversion {
     TemplateConversion {
         conversion: Conversion::macro_goal(name, trigger(t), value).described(description),
         tracker,
@@ -322,7 +326,10 @@ mod tests {
                 c.conversion.validate().unwrap();
             }
             assert_eq!(
-                t.conversions.iter().filter(|c| c.conversion.kind == waymark_core::ConversionKind::Macro).count(),
+                t.conversions
+                    .iter()
+                    .filter(|c| c.conversion.kind == waymark_core::ConversionKind::Macro)
+                    .count(),
                 1,
                 "{}",
                 t.id
@@ -330,7 +337,10 @@ mod tests {
             t.funnel.validate(IdentityMode::Cookieless).unwrap();
             for s in &t.funnel.steps {
                 if let StepSource::Conversion(name) = &s.source {
-                    assert!(t.conversions.iter().any(|c| &c.conversion.name == name), "{name}");
+                    assert!(
+                        t.conversions.iter().any(|c| &c.conversion.name == name),
+                        "{name}"
+                    );
                 }
             }
         }
@@ -343,8 +353,14 @@ mod tests {
     fn ecommerce_templates_use_the_articles_definitions() {
         let t = template("ecommerce").unwrap();
         let pv = &t.conversions[0].conversion;
-        assert_eq!(pv.trigger.to_string(), "pageview /products/* where engaged >= 5s");
+        assert_eq!(
+            pv.trigger.to_string(),
+            "pageview /products/* where engaged >= 5s"
+        );
         let search = &t.conversions[1].conversion;
-        assert_eq!(search.trigger.to_string(), "event Search where results >= 1");
+        assert_eq!(
+            search.trigger.to_string(),
+            "event Search where results >= 1"
+        );
     }
 }

@@ -29,7 +29,10 @@ fn events() -> impl Strategy<Value = Vec<Ev>> {
     // visitor never overlap in time (as sessions do not).
     prop::collection::vec(
         prop::collection::vec(
-            (prop::bool::ANY, prop::collection::vec((0i64..12, 0usize..4), 0..7)),
+            (
+                prop::bool::ANY,
+                prop::collection::vec((0i64..12, 0usize..4), 0..7),
+            ),
             1..3,
         ),
         1..5,
@@ -63,7 +66,11 @@ fn window() -> impl Strategy<Value = Window> {
 }
 
 fn order() -> impl Strategy<Value = StepOrder> {
-    prop_oneof![Just(StepOrder::Strict), Just(StepOrder::Sequence), Just(StepOrder::Any)]
+    prop_oneof![
+        Just(StepOrder::Strict),
+        Just(StepOrder::Sequence),
+        Just(StepOrder::Any)
+    ]
 }
 
 // ---- the reference ------------------------------------------------------------------------
@@ -84,18 +91,40 @@ fn within(window: Window, first: i64, last: i64) -> bool {
     }
 }
 
+/// Whether `next` may follow `prev` as step `k + 1` after step `k`: in `strict` order at the
+/// same moment or later (strictly later when the step repeats the previous trigger), in
+/// `sequence` strictly later.
+fn follows(prev: i64, next: i64, steps: &[usize], k: usize, order: StepOrder) -> bool {
+    if order == StepOrder::Strict && steps[k + 1] != steps[k] {
+        next >= prev
+    } else {
+        next > prev
+    }
+}
+
 /// The longest prefix of `steps` matched by a chain whose step `k + 1` is event `i`, by
-/// exhaustive search: each next event matches the next step, is strictly later, lies within
-/// the window of the chain's `first` time, and (for `sequence`) no funnel-step event lies
-/// strictly between two chained events.
-fn longest_chain(unit: &[&Ev], steps: &[usize], order: StepOrder, window: Window, i: usize, k: usize, first: i64) -> usize {
+/// exhaustive search: each next event matches the next step, follows the previous one
+/// ([`follows`]), lies within the window of the chain's `first` time, and (for `sequence`) no
+/// funnel-step event lies strictly between two chained events.
+fn longest_chain(
+    unit: &[&Ev],
+    steps: &[usize],
+    order: StepOrder,
+    window: Window,
+    i: usize,
+    k: usize,
+    first: i64,
+) -> usize {
     let mut best = k + 1;
     if k + 1 == steps.len() {
         return best;
     }
     let prev = unit[i];
     for (j, e) in unit.iter().enumerate() {
-        if e.t <= prev.t || e.name != steps[k + 1] || !within(window, first, e.t) {
+        if !follows(prev.t, e.t, steps, k, order)
+            || e.name != steps[k + 1]
+            || !within(window, first, e.t)
+        {
             continue;
         }
         if order == StepOrder::Sequence
@@ -111,10 +140,16 @@ fn longest_chain(unit: &[&Ev], steps: &[usize], order: StepOrder, window: Window
 }
 
 /// The documented attempt times: from the start, each step's earliest qualifying event.
-fn greedy_times(unit: &[&Ev], steps: &[usize], order: StepOrder, start: &Ev, level: usize) -> Vec<i64> {
+fn greedy_times(
+    unit: &[&Ev],
+    steps: &[usize],
+    order: StepOrder,
+    start: &Ev,
+    level: usize,
+) -> Vec<i64> {
     let mut times = vec![start.t];
     let mut prev = start.t;
-    for &step in &steps[1..level] {
+    for (k, &step) in steps[1..level].iter().enumerate() {
         let next = match order {
             StepOrder::Sequence => {
                 // The next timestamp with any funnel-step event must hold this step.
@@ -127,7 +162,7 @@ fn greedy_times(unit: &[&Ev], steps: &[usize], order: StepOrder, start: &Ev, lev
             }
             _ => unit
                 .iter()
-                .filter(|x| x.t > prev && x.name == step)
+                .filter(|x| follows(prev, x.t, steps, k, order) && x.name == step)
                 .map(|x| x.t)
                 .min(),
         };
@@ -195,7 +230,12 @@ fn nearest_rank(sorted: &[i64], q: f64) -> Option<i64> {
 }
 
 /// Per segment (`None` = overall): step counts.
-fn reference(evs: &[Ev], steps: &[usize], order: StepOrder, window: Window) -> BTreeMap<Option<&'static str>, Vec<StepCount>> {
+fn reference(
+    evs: &[Ev],
+    steps: &[usize],
+    order: StepOrder,
+    window: Window,
+) -> BTreeMap<Option<&'static str>, Vec<StepCount>> {
     // Units: visitors, or visits.
     let mut units: BTreeMap<(u64, u64), Vec<&Ev>> = BTreeMap::new();
     for e in evs {
@@ -213,11 +253,16 @@ fn reference(evs: &[Ev], steps: &[usize], order: StepOrder, window: Window) -> B
     }
     let segments: BTreeSet<&'static str> = per_visitor.iter().map(|(_, a)| a.segment).collect();
     let mut out = BTreeMap::new();
-    let keys: Vec<Option<&'static str>> = std::iter::once(None).chain(segments.into_iter().map(Some)).collect();
+    let keys: Vec<Option<&'static str>> = std::iter::once(None)
+        .chain(segments.into_iter().map(Some))
+        .collect();
     for key in keys {
         // Each visitor's best attempt: highest level, then earliest start.
         let mut best: BTreeMap<u64, &Attempt> = BTreeMap::new();
-        for (v, a) in per_visitor.iter().filter(|(_, a)| key.is_none_or(|k| a.segment == k)) {
+        for (v, a) in per_visitor
+            .iter()
+            .filter(|(_, a)| key.is_none_or(|k| a.segment == k))
+        {
             let better = match best.get(v) {
                 None => true,
                 Some(b) => a.level > b.level || (a.level == b.level && a.t1 < b.t1),
@@ -232,7 +277,10 @@ fn reference(evs: &[Ev], steps: &[usize], order: StepOrder, window: Window) -> B
                 let mut times: Vec<i64> = if k == 0 || order == StepOrder::Any {
                     Vec::new()
                 } else {
-                    reached.iter().map(|a| a.times[k] - a.times[k - 1]).collect()
+                    reached
+                        .iter()
+                        .map(|a| a.times[k] - a.times[k - 1])
+                        .collect()
                 };
                 times.sort_unstable();
                 StepCount {
@@ -251,7 +299,9 @@ fn reference(evs: &[Ev], steps: &[usize], order: StepOrder, window: Window) -> B
 
 fn stored(evs: &[Ev]) -> DuckStore {
     let store = DuckStore::in_memory().expect("store");
-    store.add_site(&Site::new(SITE, "UTC").expect("site")).expect("add site");
+    store
+        .add_site(&Site::new(SITE, "UTC").expect("site"))
+        .expect("add site");
     let rows: Vec<Event> = evs
         .iter()
         .map(|e| Event {

@@ -42,11 +42,20 @@ fn visit(v: u64, start: i64, depth: usize, channel: &str) -> Vec<Event> {
         });
     }
     if depth >= 3 {
-        out.push(ev(v, start + 8 * S, "Add to Cart", "/products/tent", "Direct"));
+        out.push(ev(
+            v,
+            start + 8 * S,
+            "Add to Cart",
+            "/products/tent",
+            "Direct",
+        ));
     }
     if depth >= 4 {
         out.push(Event {
-            props: vec![Prop { key: "items".into(), value: "1".into() }],
+            props: vec![Prop {
+                key: "items".into(),
+                value: "1".into(),
+            }],
             ..ev(v, start + 20 * S, "Begin Checkout", "/checkout", "Direct")
         });
     }
@@ -54,7 +63,13 @@ fn visit(v: u64, start: i64, depth: usize, channel: &str) -> Vec<Event> {
         out.push(Event {
             revenue_amount: Some(80.0),
             revenue_currency: "EUR".into(),
-            ..ev(v, start + 60 * S, "Purchase", "/checkout/complete", "Direct")
+            ..ev(
+                v,
+                start + 60 * S,
+                "Purchase",
+                "/checkout/complete",
+                "Direct",
+            )
         });
     }
     out
@@ -73,7 +88,11 @@ fn shop() -> DuckStore {
             7..=45 => 2,
             _ => 1,
         };
-        let channel = if v % 2 == 0 { "Organic Search" } else { "Email" };
+        let channel = if v % 2 == 0 {
+            "Organic Search"
+        } else {
+            "Email"
+        };
         events.extend(visit(v, v as i64 * 3_600 * S / 10, depth, channel));
     }
     s.append(&events).unwrap();
@@ -94,7 +113,10 @@ fn all() -> FunnelOptions {
 fn the_ecommerce_template_names_the_weakest_step() {
     let s = shop();
     let applied = manage::apply_template(&s, SITE, "ecommerce").unwrap();
-    assert!(applied.iter().all(|a| a.change == Change::Created), "{applied:?}");
+    assert!(
+        applied.iter().all(|a| a.change == Change::Created),
+        "{applied:?}"
+    );
     assert_eq!(applied.last().map(|a| a.name.as_str()), Some("Checkout"));
     // A second application keeps what exists.
     let again = manage::apply_template(&s, SITE, "ecommerce").unwrap();
@@ -105,7 +127,10 @@ fn the_ecommerce_template_names_the_weakest_step() {
     let visitors: Vec<u64> = r.steps.iter().map(|x| x.visitors).collect();
     assert_eq!(visitors, vec![100, 45, 6, 4, 3]);
     let w = r.weakest.unwrap();
-    assert_eq!((w.from.as_str(), w.to.as_str()), ("Product View", "Add to Cart"));
+    assert_eq!(
+        (w.from.as_str(), w.to.as_str()),
+        ("Product View", "Add to Cart")
+    );
     assert_eq!(r.opportunities[0].to, "Add to Cart");
     assert_eq!(r.value.source, "revenue");
     assert!((r.value.per_completion - 80.0).abs() < 1e-9);
@@ -114,12 +139,23 @@ fn the_ecommerce_template_names_the_weakest_step() {
 
     let conv = waymark_insight::conversion_report(&s, SITE, TimeBounds::ALL, &[], None).unwrap();
     assert_eq!(conv.visitors, 100);
-    let purchase = conv.conversions.iter().find(|c| c.name == "Purchase").unwrap();
+    let purchase = conv
+        .conversions
+        .iter()
+        .find(|c| c.name == "Purchase")
+        .unwrap();
     assert_eq!((purchase.visitors, purchase.conversions), (3, 3));
     assert!((purchase.rate - 3.0).abs() < 1e-9);
     let revenue = purchase.revenue.as_ref().unwrap();
-    assert_eq!((revenue.total, revenue.average, revenue.currency.as_str()), (240.0, 80.0, "EUR"));
-    let view = conv.conversions.iter().find(|c| c.name == "Product View").unwrap();
+    assert_eq!(
+        (revenue.total, revenue.average, revenue.currency.as_str()),
+        (240.0, 80.0, "EUR")
+    );
+    let view = conv
+        .conversions
+        .iter()
+        .find(|c| c.name == "Product View")
+        .unwrap();
     assert_eq!(view.visitors, 45, "5+ seconds engaged on a product page");
 }
 
@@ -143,15 +179,24 @@ fn breakdown_and_comparison() {
     // The first half of the traffic against the second.
     let half = T0 + 50 * 3_600 * S / 10 + S / 2;
     let opts = FunnelOptions {
-        bounds: TimeBounds { from_ms: half, to_ms: TimeBounds::ALL.to_ms },
-        compare: Some(TimeBounds { from_ms: 0, to_ms: half }),
+        bounds: TimeBounds {
+            from_ms: half,
+            to_ms: TimeBounds::ALL.to_ms,
+        },
+        compare: Some(TimeBounds {
+            from_ms: 0,
+            to_ms: half,
+        }),
         ..all()
     };
     let r = waymark_insight::funnel_report(&s, SITE, &f, &opts).unwrap();
     let c = r.comparison.unwrap();
     assert_eq!(c.steps[0].visitors, 50);
     assert_eq!(r.steps[0].visitors, 50);
-    assert_eq!(c.steps[1].visitors, 45, "every product viewer is in the first half");
+    assert_eq!(
+        c.steps[1].visitors, 45,
+        "every product viewer is in the first half"
+    );
     assert_eq!(c.changes[1].visitors_change, -45);
     assert_eq!(c.changes[1].significant, Some(true));
 }
@@ -187,14 +232,33 @@ fn definitions_as_code_are_checked_then_applied_by_name() {
         sites: Vec<SiteDefinitions>,
     }
     let file: File = toml::from_str(toml_text).unwrap();
-    let applied = waymark_insight::apply_definitions(&s, &file.sites, IdentityMode::Cookieless).unwrap();
+    let applied =
+        waymark_insight::apply_definitions(&s, &file.sites, IdentityMode::Cookieless).unwrap();
     let site = s.site(SITE).unwrap().unwrap();
     assert_eq!(site.timezone, "Europe/Berlin");
-    let purchase = s.conversions(SITE).unwrap().into_iter().find(|c| c.name == "Purchase").unwrap();
-    assert_eq!(purchase.trigger.to_string(), "event Purchase where items >= 1", "the file wins over the template");
-    assert!(applied.iter().any(|a| a.name == "Newsletter" && a.change == Change::Created));
-    let again = waymark_insight::apply_definitions(&s, &file.sites, IdentityMode::Cookieless).unwrap();
-    assert!(again.iter().filter(|a| a.name != "Purchase").all(|a| a.change == Change::Unchanged), "{again:?}");
+    let purchase = s
+        .conversions(SITE)
+        .unwrap()
+        .into_iter()
+        .find(|c| c.name == "Purchase")
+        .unwrap();
+    assert_eq!(
+        purchase.trigger.to_string(),
+        "event Purchase where items >= 1",
+        "the file wins over the template"
+    );
+    assert!(applied
+        .iter()
+        .any(|a| a.name == "Newsletter" && a.change == Change::Created));
+    let again =
+        waymark_insight::apply_definitions(&s, &file.sites, IdentityMode::Cookieless).unwrap();
+    assert!(
+        again
+            .iter()
+            .filter(|a| a.name != "Purchase")
+            .all(|a| a.change == Change::Unchanged),
+        "{again:?}"
+    );
 
     // A long window is refused in cookieless mode, with the reason, before anything is written.
     let bad: File = toml::from_str(
@@ -208,10 +272,17 @@ fn definitions_as_code_are_checked_then_applied_by_name() {
     "#,
     )
     .unwrap();
-    let e = waymark_insight::apply_definitions(&s, &bad.sites, IdentityMode::Cookieless).unwrap_err();
+    let e =
+        waymark_insight::apply_definitions(&s, &bad.sites, IdentityMode::Cookieless).unwrap_err();
     let msg = e.to_string();
-    assert!(msg.contains("sites[0].funnels[0]") && msg.contains("cannot be linked"), "{msg}");
-    assert!(s.site("other.example").unwrap().is_none(), "nothing written");
+    assert!(
+        msg.contains("sites[0].funnels[0]") && msg.contains("cannot be linked"),
+        "{msg}"
+    );
+    assert!(
+        s.site("other.example").unwrap().is_none(),
+        "nothing written"
+    );
 
     // A step naming an unknown conversion is refused.
     let bad: File = toml::from_str(
@@ -243,7 +314,10 @@ fn definitions_as_code_are_checked_then_applied_by_name() {
     .err()
     .map(|e| e.to_string())
     .unwrap_or_default();
-    assert!(err.contains("not a number") && err.contains("column"), "{err}");
+    assert!(
+        err.contains("not a number") && err.contains("column"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -256,25 +330,43 @@ fn management_rules() {
     // Funnels must refer to known conversions, with a hint on case.
     let f = Funnel {
         name: "F".into(),
-        steps: vec![FunnelStep::conversion("add to cart"), FunnelStep::conversion("Purchase")],
+        steps: vec![
+            FunnelStep::conversion("add to cart"),
+            FunnelStep::conversion("Purchase"),
+        ],
         window: Window::Session,
         order: StepOrder::Strict,
     };
     let e = manage::save_funnel(&s, SITE, &f, IdentityMode::Cookieless).unwrap_err();
-    assert!(e.to_string().contains("did you mean \"Add to Cart\""), "{e}");
+    assert!(
+        e.to_string().contains("did you mean \"Add to Cart\""),
+        "{e}"
+    );
     // Windows over 24 h are refused in cookieless mode and accepted in consented mode.
     let long = Funnel {
         window: Window::Duration(2 * 86_400_000),
-        steps: vec![FunnelStep::conversion("Add to Cart"), FunnelStep::conversion("Purchase")],
+        steps: vec![
+            FunnelStep::conversion("Add to Cart"),
+            FunnelStep::conversion("Purchase"),
+        ],
         ..f
     };
     let e = manage::save_funnel(&s, SITE, &long, IdentityMode::Cookieless).unwrap_err();
-    assert!(matches!(&e, InsightError::Definition(d) if d.field == "window"), "{e}");
+    assert!(
+        matches!(&e, InsightError::Definition(d) if d.field == "window"),
+        "{e}"
+    );
     assert!(manage::save_funnel(&s, SITE, &long, IdentityMode::Consented).is_ok());
     // Unknown sites and templates are named.
     let c = Conversion::macro_goal("X", Trigger::event("X"), ConversionValue::None);
-    assert!(manage::save_conversion(&s, "nope.example", &c).unwrap_err().to_string().contains("nope.example"));
-    assert!(manage::apply_template(&s, SITE, "casino").unwrap_err().to_string().contains("ecommerce"));
+    assert!(manage::save_conversion(&s, "nope.example", &c)
+        .unwrap_err()
+        .to_string()
+        .contains("nope.example"));
+    assert!(manage::apply_template(&s, SITE, "casino")
+        .unwrap_err()
+        .to_string()
+        .contains("ecommerce"));
 }
 
 #[test]
@@ -330,6 +422,9 @@ fn a_range_of_local_days_ends_at_the_site_s_midnight() {
     s.add_site(&utc).unwrap();
     let (p, _) = waymark_insight::resolve_range(&utc, "2026-01-02,2026-01-02", None, now).unwrap();
     assert_eq!(p.bounds.from_ms, T0 + 24 * 3_600 * S);
-    let o = FunnelOptions { bounds: p.bounds, ..all() };
+    let o = FunnelOptions {
+        bounds: p.bounds,
+        ..all()
+    };
     assert_eq!(reach(&o), vec![2, 2], "in UTC every event is on 2 January");
 }

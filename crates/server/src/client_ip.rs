@@ -19,7 +19,9 @@ impl TrustedProxies {
             let net = part
                 .parse::<IpNet>()
                 .or_else(|_| part.parse::<IpAddr>().map(IpNet::from))
-                .map_err(|_| format!("trusted proxy {part:?} is not an IP address or CIDR range"))?;
+                .map_err(|_| {
+                    format!("trusted proxy {part:?} is not an IP address or CIDR range")
+                })?;
             nets.push(net);
         }
         Ok(TrustedProxies(nets))
@@ -53,7 +55,10 @@ pub fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &TrustedProxies) ->
             if let Ok(s) = value.to_str() {
                 for part in s.split([';', ',']) {
                     let part = part.trim();
-                    if let Some(v) = part.strip_prefix("for=").or_else(|| part.strip_prefix("For=")) {
+                    if let Some(v) = part
+                        .strip_prefix("for=")
+                        .or_else(|| part.strip_prefix("For="))
+                    {
                         chain.extend(parse_addr(v.trim_matches('"')));
                     }
                 }
@@ -98,7 +103,10 @@ mod tests {
         let peer: IpAddr = "127.0.0.1".parse().unwrap();
         let stranger: IpAddr = "198.51.100.1".parse().unwrap();
         assert_eq!(client_ip(stranger, &headers("203.0.113.7"), &t), stranger);
-        assert_eq!(client_ip(peer, &headers("203.0.113.7"), &t), "203.0.113.7".parse::<IpAddr>().unwrap());
+        assert_eq!(
+            client_ip(peer, &headers("203.0.113.7"), &t),
+            "203.0.113.7".parse::<IpAddr>().unwrap()
+        );
         // A spoofed left-most entry is ignored: the right-most untrusted hop is the client.
         assert_eq!(
             client_ip(peer, &headers("1.1.1.1, 203.0.113.7, 10.0.0.2"), &t),

@@ -43,15 +43,30 @@ pub fn routes() -> Router<Arc<AppState>> {
             "/api/sites/{site}/conversions/{name}",
             put(put_conversion).delete(delete_conversion),
         )
-        .route("/api/sites/{site}/templates/{template}", post(apply_template))
-        .route("/api/sites/{site}/funnels", get(list_funnels).post(create_funnel))
+        .route(
+            "/api/sites/{site}/templates/{template}",
+            post(apply_template),
+        )
+        .route(
+            "/api/sites/{site}/funnels",
+            get(list_funnels).post(create_funnel),
+        )
         .route(
             "/api/sites/{site}/funnels/{name}",
             put(put_funnel).delete(delete_funnel),
         )
-        .route("/api/sites/{site}/reports/conversions", get(conversion_report))
-        .route("/api/sites/{site}/reports/funnels/{name}", get(saved_funnel_report))
-        .route("/api/sites/{site}/reports/funnel", post(adhoc_funnel_report))
+        .route(
+            "/api/sites/{site}/reports/conversions",
+            get(conversion_report),
+        )
+        .route(
+            "/api/sites/{site}/reports/funnels/{name}",
+            get(saved_funnel_report),
+        )
+        .route(
+            "/api/sites/{site}/reports/funnel",
+            post(adhoc_funnel_report),
+        )
 }
 
 // ---- errors and plumbing ------------------------------------------------------------------
@@ -59,9 +74,17 @@ pub fn routes() -> Router<Arc<AppState>> {
 fn insight_error(e: InsightError) -> ApiError {
     match e {
         InsightError::Definition(d) => {
-            let field = ["name", "trigger", "steps", "window", "value", "description", "order"]
-                .into_iter()
-                .find(|f| d.field.starts_with(f));
+            let field = [
+                "name",
+                "trigger",
+                "steps",
+                "window",
+                "value",
+                "description",
+                "order",
+            ]
+            .into_iter()
+            .find(|f| d.field.starts_with(f));
             let status = if d.field == "window" {
                 StatusCode::UNPROCESSABLE_ENTITY
             } else {
@@ -78,7 +101,10 @@ fn insight_error(e: InsightError) -> ApiError {
         InsightError::Store(StoreError::Invalid(m)) => ApiError::new(StatusCode::BAD_REQUEST, m),
         InsightError::Store(s) => {
             tracing::error!(error = %s, "store error in the conversions API");
-            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "the store failed; see the server log")
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the store failed; see the server log",
+            )
         }
     }
 }
@@ -110,7 +136,11 @@ fn authorize(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
             )
         })?;
     let ok = state.config.api_keys.iter().any(|k| {
-        k.len() == key.len() && k.bytes().zip(key.bytes()).fold(0u8, |a, (x, y)| a | (x ^ y)) == 0
+        k.len() == key.len()
+            && k.bytes()
+                .zip(key.bytes())
+                .fold(0u8, |a, (x, y)| a | (x ^ y))
+                == 0
     });
     if ok {
         Ok(())
@@ -130,7 +160,11 @@ fn saved(change: Change, body: serde_json::Value) -> Response {
     } else {
         StatusCode::OK
     };
-    (status, Json(json!({ "change": change, "definition": body }))).into_response()
+    (
+        status,
+        Json(json!({ "change": change, "definition": body })),
+    )
+        .into_response()
 }
 
 // ---- conversions --------------------------------------------------------------------------
@@ -187,7 +221,11 @@ async fn list_conversions(
     Ok(Json(json!({ "conversions": list })).into_response())
 }
 
-async fn save_conversion(state: Arc<AppState>, site: String, c: Conversion) -> Result<Response, ApiError> {
+async fn save_conversion(
+    state: Arc<AppState>,
+    site: String,
+    c: Conversion,
+) -> Result<Response, ApiError> {
     let body = serde_json::to_value(&c).unwrap_or_default();
     let change = blocking(move || manage::save_conversion(state.store.as_ref(), &site, &c)).await?;
     Ok(saved(change, body))
@@ -235,7 +273,8 @@ async fn apply_template(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     authorize(&state, &headers)?;
-    let applied = blocking(move || manage::apply_template(state.store.as_ref(), &site, &template)).await?;
+    let applied =
+        blocking(move || manage::apply_template(state.store.as_ref(), &site, &template)).await?;
     Ok(Json(json!({ "applied": applied })).into_response())
 }
 
@@ -302,7 +341,8 @@ async fn list_funnels(
 
 async fn save_funnel(state: Arc<AppState>, site: String, f: Funnel) -> Result<Response, ApiError> {
     let body = serde_json::to_value(&f).unwrap_or_default();
-    let change = blocking(move || manage::save_funnel(state.store.as_ref(), &site, &f, MODE)).await?;
+    let change =
+        blocking(move || manage::save_funnel(state.store.as_ref(), &site, &f, MODE)).await?;
     Ok(saved(change, body))
 }
 
@@ -369,15 +409,19 @@ fn report_params(pairs: &[(String, String)]) -> Result<ReportParams, ApiError> {
                     .parse()
                     .ok()
                     .filter(|n| (1..=1000).contains(n))
-                    .ok_or_else(|| ApiError::bad_field("limit", "limit is a number from 1 to 1000"))?
+                    .ok_or_else(|| {
+                        ApiError::bad_field("limit", "limit is a number from 1 to 1000")
+                    })?
             }
-            "filter" | "filters" => {
-                p.filters.push(Filter::parse(v).map_err(|e| ApiError::bad_field("filter", e))?)
-            }
+            "filter" | "filters" => p
+                .filters
+                .push(Filter::parse(v).map_err(|e| ApiError::bad_field("filter", e))?),
             other => {
                 return Err(ApiError::new(
                     StatusCode::BAD_REQUEST,
-                    format!("unknown query parameter {other:?}: use range, compare, by, limit, filter"),
+                    format!(
+                        "unknown query parameter {other:?}: use range, compare, by, limit, filter"
+                    ),
                 ))
             }
         }
@@ -394,7 +438,8 @@ async fn conversion_report(
     let report = blocking(move || {
         let store = state.store.as_ref();
         let site = waymark_insight::site(store, &site)?;
-        let (period, _) = waymark_insight::resolve_range(&site, &p.range, None, chrono::Utc::now())?;
+        let (period, _) =
+            waymark_insight::resolve_range(&site, &p.range, None, chrono::Utc::now())?;
         waymark_insight::conversion_report(store, &site.domain, period.bounds, &p.filters, None)
     })
     .await?;

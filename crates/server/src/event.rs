@@ -50,7 +50,8 @@ async fn handle(
             format!("request body is larger than {limit} bytes"),
         )
     })?;
-    let mut payload = Payload::parse(&bytes).map_err(|e| ApiError::bad_field(e.field, e.to_string()))?;
+    let mut payload =
+        Payload::parse(&bytes).map_err(|e| ApiError::bad_field(e.field, e.to_string()))?;
 
     let authenticated = authenticated(state, headers)?;
     if let Some(key) = headers
@@ -69,7 +70,10 @@ async fn handle(
     let now = chrono::Utc::now().timestamp_millis();
     let timestamp_ms = payload.timestamp_ms.unwrap_or(now);
     if timestamp_ms > now + MAX_FUTURE_MS {
-        return Err(ApiError::bad_field("timestamp", "timestamp: lies in the future"));
+        return Err(ApiError::bad_field(
+            "timestamp",
+            "timestamp: lies in the future",
+        ));
     }
 
     let user_agent = headers
@@ -84,7 +88,10 @@ async fn handle(
     };
     let outcome = state.collector.process(&payload, &meta).map_err(|e| {
         tracing::error!(error = %e, "collector failed");
-        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "the collector is unavailable; retry shortly")
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the collector is unavailable; retry shortly",
+        )
     })?;
     drop(meta);
     match outcome {
@@ -101,7 +108,10 @@ async fn handle(
             Ok(_) => Ok((StatusCode::ACCEPTED, "ok").into_response()),
             Err(LogError::Busy) => Err(ApiError {
                 retry_after_s: Some(1),
-                ..ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "ingest is saturated; retry shortly")
+                ..ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "ingest is saturated; retry shortly",
+                )
             }),
             Err(e) => {
                 tracing::error!(error = %e, "event could not be made durable");
@@ -124,8 +134,18 @@ fn authenticated(state: &AppState, headers: &HeaderMap) -> Result<bool, ApiError
         .ok()
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim)
-        .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "Authorization must be `Bearer <api key>`"))?;
-    if state.config.api_keys.iter().any(|k| constant_time_eq(k.as_bytes(), key.as_bytes())) {
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "Authorization must be `Bearer <api key>`",
+            )
+        })?;
+    if state
+        .config
+        .api_keys
+        .iter()
+        .any(|k| constant_time_eq(k.as_bytes(), key.as_bytes()))
+    {
         Ok(true)
     } else {
         Err(ApiError::new(StatusCode::UNAUTHORIZED, "unknown API key"))

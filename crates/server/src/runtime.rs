@@ -111,10 +111,12 @@ pub async fn start(config: ServerConfig) -> Result<Running, ServerError> {
             addr: config.listen,
             source,
         })?;
-    let addr = listener.local_addr().map_err(|source| ServerError::Listen {
-        addr: config.listen,
-        source,
-    })?;
+    let addr = listener
+        .local_addr()
+        .map_err(|source| ServerError::Listen {
+            addr: config.listen,
+            source,
+        })?;
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let app = router(state.clone());
     let upkeep = spawn_upkeep(state.clone());
@@ -161,9 +163,16 @@ fn open(config: ServerConfig) -> Result<(Arc<AppState>, std::thread::JoinHandle<
     let applied = store.applied_seq()?;
     let (log, recovered) = IngestLog::open(&config.data_dir.join("ingest"), applied)?;
     let mut replayed = 0usize;
-    let pending: Vec<_> = recovered.records.into_iter().filter(|r| r.seq > applied).collect();
+    let pending: Vec<_> = recovered
+        .records
+        .into_iter()
+        .filter(|r| r.seq > applied)
+        .collect();
     for chunk in pending.chunks(5_000) {
-        let events: Vec<_> = chunk.iter().flat_map(|r| r.events.iter().cloned()).collect();
+        let events: Vec<_> = chunk
+            .iter()
+            .flat_map(|r| r.events.iter().cloned())
+            .collect();
         if let Some(last) = chunk.last() {
             store.append_logged(&events, last.seq)?;
             replayed += events.len();
@@ -210,7 +219,10 @@ fn spawn_upkeep(state: Arc<AppState>) -> tokio::task::JoinHandle<()> {
             tick.tick().await;
             let st = state.clone();
             let _ = tokio::task::spawn_blocking(move || {
-                if let Err(e) = st.collector.rotate_salts(chrono::Utc::now().timestamp_millis()) {
+                if let Err(e) = st
+                    .collector
+                    .rotate_salts(chrono::Utc::now().timestamp_millis())
+                {
                     tracing::error!(error = %e, "salt rotation failed");
                 }
                 if let Err(e) = st.store.maintain() {
@@ -243,10 +255,16 @@ async fn health(State(state): State<Arc<AppState>>) -> impl IntoResponse {
     let ok = tokio::task::spawn_blocking(move || st.store.applied_seq().is_ok())
         .await
         .unwrap_or(false);
-    let status = if ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let status = if ok {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
     (
         status,
-        axum::Json(serde_json::json!({ "status": if ok { "ok" } else { "store unavailable" }, "store": ok })),
+        axum::Json(
+            serde_json::json!({ "status": if ok { "ok" } else { "store unavailable" }, "store": ok }),
+        ),
     )
 }
 
@@ -265,5 +283,11 @@ async fn metrics(State(state): State<Arc<AppState>>) -> impl IntoResponse {
         m.dropped_duplicate.load(Ordering::Relaxed),
         m.rejected_invalid.load(Ordering::Relaxed),
     );
-    ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], body)
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4",
+        )],
+        body,
+    )
 }

@@ -1,7 +1,5 @@
 //! The logical query shapes and results shared by every backend.
 
-
-
 /// Dimensions a breakdown can group by. Acquisition and device dimensions are taken from a
 /// visit's first event (so a visit counts once); `Page` counts pageviews of each path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -8,7 +8,15 @@ use waymark_store::{Dimension, EventStore};
 const H: i64 = 3_600_000;
 const T0: i64 = 1_767_225_600_000; // 2026-01-01T00:00:00Z
 
-fn ev(site: &str, visitor: u64, session: u64, ts: i64, name: &str, path: &str, source: &str) -> Event {
+fn ev(
+    site: &str,
+    visitor: u64,
+    session: u64,
+    ts: i64,
+    name: &str,
+    path: &str,
+    source: &str,
+) -> Event {
     Event {
         site_id: site.into(),
         timestamp_ms: ts,
@@ -17,7 +25,11 @@ fn ev(site: &str, visitor: u64, session: u64, ts: i64, name: &str, path: &str, s
         name: name.into(),
         pathname: path.into(),
         source: source.into(),
-        channel: if source.is_empty() { "Direct".into() } else { "Organic Search".into() },
+        channel: if source.is_empty() {
+            "Direct".into()
+        } else {
+            "Organic Search".into()
+        },
         device: "Desktop".into(),
         interactive: name != "engagement",
         ..Event::default()
@@ -28,13 +40,29 @@ fn fixture() -> Vec<Event> {
     vec![
         // Visitor 1: two pageviews 2 minutes apart (not a bounce), from Google.
         ev("a.example", 1, 10, T0, "pageview", "/", "Google"),
-        ev("a.example", 1, 10, T0 + 120_000, "pageview", "/pricing", "Google"),
+        ev(
+            "a.example",
+            1,
+            10,
+            T0 + 120_000,
+            "pageview",
+            "/pricing",
+            "Google",
+        ),
         // Visitor 2: one pageview plus a non-interactive engagement (a bounce).
         ev("a.example", 2, 20, T0 + H, "pageview", "/", ""),
         ev("a.example", 2, 20, T0 + H + 5_000, "engagement", "/", ""),
         // Visitor 2 again, a later session, with a custom event.
         ev("a.example", 2, 21, T0 + 3 * H, "pageview", "/pricing", ""),
-        ev("a.example", 2, 21, T0 + 3 * H + 60_000, "Signup", "/pricing", ""),
+        ev(
+            "a.example",
+            2,
+            21,
+            T0 + 3 * H + 60_000,
+            "Signup",
+            "/pricing",
+            "",
+        ),
         // Another site is never mixed in.
         ev("b.example", 9, 90, T0, "pageview", "/", "Bing"),
     ]
@@ -42,12 +70,21 @@ fn fixture() -> Vec<Event> {
 
 fn contract(store: &dyn EventStore) {
     // Sites.
-    store.add_site(&Site::new("a.example", "UTC").unwrap()).unwrap();
-    store.add_site(&Site::new("b.example", "Europe/Berlin").unwrap()).unwrap();
-    store.add_site(&Site::new("a.example", "Europe/Paris").unwrap()).unwrap();
+    store
+        .add_site(&Site::new("a.example", "UTC").unwrap())
+        .unwrap();
+    store
+        .add_site(&Site::new("b.example", "Europe/Berlin").unwrap())
+        .unwrap();
+    store
+        .add_site(&Site::new("a.example", "Europe/Paris").unwrap())
+        .unwrap();
     let sites = store.sites().unwrap();
     assert_eq!(sites.len(), 2);
-    assert_eq!(store.site("a.example").unwrap().unwrap().timezone, "Europe/Paris");
+    assert_eq!(
+        store.site("a.example").unwrap().unwrap().timezone,
+        "Europe/Paris"
+    );
 
     // Appends: logged ones record their sequence number.
     assert_eq!(store.applied_seq().unwrap(), 0);
@@ -56,40 +93,89 @@ fn contract(store: &dyn EventStore) {
     store.append_logged(&events[3..], 7).unwrap();
     assert_eq!(store.applied_seq().unwrap(), 7);
     let mut with_props = ev("a.example", 3, 30, T0 + 10 * H, "Purchase", "/done", "");
-    with_props.props = vec![Prop { key: "plan".into(), value: "pro".into() }];
+    with_props.props = vec![Prop {
+        key: "plan".into(),
+        value: "pro".into(),
+    }];
     with_props.revenue_amount = Some(19.5);
     with_props.revenue_currency = "EUR".into();
     with_props.idempotency_key = "order-7".into();
     store.append(&[with_props]).unwrap();
-    assert_eq!(store.applied_seq().unwrap(), 7, "bulk appends do not move the log position");
+    assert_eq!(
+        store.applied_seq().unwrap(),
+        7,
+        "bulk appends do not move the log position"
+    );
 
-    let day = TimeBounds { from_ms: T0, to_ms: T0 + 24 * H };
+    let day = TimeBounds {
+        from_ms: T0,
+        to_ms: T0 + 24 * H,
+    };
     let o = store.overview("a.example", day).unwrap();
     assert_eq!((o.visitors, o.visits, o.pageviews), (3, 4, 4));
     assert_eq!(o.events, 6, "engagement events are not counted as events");
     // Sessions: 10 (2 pageviews), 20 (bounce), 21 (pageview + Signup), 30 (Purchase only → bounce).
     assert!((o.bounce_rate - 50.0).abs() < 1e-9, "{}", o.bounce_rate);
-    assert!((o.visit_duration_s - (120.0 + 5.0 + 60.0) / 4.0).abs() < 1e-9, "{}", o.visit_duration_s);
+    assert!(
+        (o.visit_duration_s - (120.0 + 5.0 + 60.0) / 4.0).abs() < 1e-9,
+        "{}",
+        o.visit_duration_s
+    );
 
     // Time bounds are half-open.
-    let first_hour = TimeBounds { from_ms: T0, to_ms: T0 + H };
+    let first_hour = TimeBounds {
+        from_ms: T0,
+        to_ms: T0 + H,
+    };
     assert_eq!(store.overview("a.example", first_hour).unwrap().visits, 1);
 
-    let sources = store.breakdown("a.example", day, Dimension::Source, 10).unwrap();
+    let sources = store
+        .breakdown("a.example", day, Dimension::Source, 10)
+        .unwrap();
     assert_eq!(sources[0].value, "");
     assert_eq!((sources[0].visitors, sources[0].count), (2, 3));
-    assert_eq!((sources[1].value.as_str(), sources[1].visitors), ("Google", 1));
-    let pages = store.breakdown("a.example", day, Dimension::Page, 10).unwrap();
-    assert_eq!(pages.iter().map(|r| (r.value.as_str(), r.visitors, r.count)).collect::<Vec<_>>(), vec![("/", 2, 2), ("/pricing", 2, 2)]);
-    let entry = store.breakdown("a.example", day, Dimension::EntryPage, 10).unwrap();
-    assert_eq!(entry.iter().map(|r| (r.value.as_str(), r.count)).collect::<Vec<_>>(), vec![("/", 2), ("/pricing", 1)]);
-    let exit = store.breakdown("a.example", day, Dimension::ExitPage, 1).unwrap();
+    assert_eq!(
+        (sources[1].value.as_str(), sources[1].visitors),
+        ("Google", 1)
+    );
+    let pages = store
+        .breakdown("a.example", day, Dimension::Page, 10)
+        .unwrap();
+    assert_eq!(
+        pages
+            .iter()
+            .map(|r| (r.value.as_str(), r.visitors, r.count))
+            .collect::<Vec<_>>(),
+        vec![("/", 2, 2), ("/pricing", 2, 2)]
+    );
+    let entry = store
+        .breakdown("a.example", day, Dimension::EntryPage, 10)
+        .unwrap();
+    assert_eq!(
+        entry
+            .iter()
+            .map(|r| (r.value.as_str(), r.count))
+            .collect::<Vec<_>>(),
+        vec![("/", 2), ("/pricing", 1)]
+    );
+    let exit = store
+        .breakdown("a.example", day, Dimension::ExitPage, 1)
+        .unwrap();
     assert_eq!(exit.len(), 1, "limit applies");
 
-    assert_eq!(store.idempotency_keys(T0).unwrap(), vec!["order-7".to_string()]);
+    assert_eq!(
+        store.idempotency_keys(T0).unwrap(),
+        vec!["order-7".to_string()]
+    );
     let mut recent = store.recent_sessions(T0 + 2 * H).unwrap();
     recent.sort();
-    assert_eq!(recent, vec![("a.example".to_string(), 2, 21, T0 + 3 * H + 60_000), ("a.example".to_string(), 3, 30, T0 + 10 * H)]);
+    assert_eq!(
+        recent,
+        vec![
+            ("a.example".to_string(), 2, 21, T0 + 3 * H + 60_000),
+            ("a.example".to_string(), 3, 30, T0 + 10 * H)
+        ]
+    );
 
     // Upkeep keeps the answers identical.
     store.maintain().unwrap();
@@ -118,7 +204,9 @@ fn duckdb_on_disk_meets_the_contract_and_persists() {
     let store = DuckStore::open(dir.path(), DuckOptions::default()).unwrap();
     assert_eq!(store.applied_seq().unwrap(), 7);
     assert_eq!(store.sites().unwrap().len(), 1);
-    let t = store.sql("select count(*) from events where site_id = 'a.example'").unwrap();
+    let t = store
+        .sql("select count(*) from events where site_id = 'a.example'")
+        .unwrap();
     assert_eq!(t.rows, vec![vec!["7".to_string()]]);
     // No extension may be loaded behind the user's back.
     let t = store.sql("select current_setting('autoload_known_extensions'), current_setting('autoinstall_known_extensions')").unwrap();

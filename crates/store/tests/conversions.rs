@@ -20,7 +20,11 @@ fn ev(v: u64, t: i64, name: &str, path: &str) -> Event {
         session_id: v,
         name: name.into(),
         pathname: path.into(),
-        channel: if v % 2 == 0 { "Email".into() } else { "Direct".into() },
+        channel: if v % 2 == 0 {
+            "Email".into()
+        } else {
+            "Direct".into()
+        },
         interactive: true,
         ..Event::default()
     }
@@ -30,7 +34,10 @@ fn purchase(v: u64, t: i64, amount: Option<f64>, currency: &str) -> Event {
     Event {
         revenue_amount: amount,
         revenue_currency: currency.into(),
-        props: vec![Prop { key: "items".into(), value: "2".into() }],
+        props: vec![Prop {
+            key: "items".into(),
+            value: "2".into(),
+        }],
         ..ev(v, t, "Purchase", "/checkout/complete")
     }
 }
@@ -48,11 +55,17 @@ fn definitions_are_saved_by_name_and_go_with_their_site() {
         let c = Conversion::macro_goal("Purchase", t("event Purchase"), ConversionValue::Revenue);
         assert_eq!(s.save_conversion(SITE, &c).unwrap(), Change::Created);
         assert_eq!(s.save_conversion(SITE, &c).unwrap(), Change::Unchanged);
-        let pv = Conversion::micro("Product View", t("pageview /products/* where engaged >= 5s"))
-            .described("5+ seconds on a product page");
+        let pv = Conversion::micro(
+            "Product View",
+            t("pageview /products/* where engaged >= 5s"),
+        )
+        .described("5+ seconds on a product page");
         assert_eq!(s.save_conversion(SITE, &pv).unwrap(), Change::Created);
         let fixed = Conversion {
-            value: ConversionValue::Fixed { amount: 40.0, currency: "EUR".into() },
+            value: ConversionValue::Fixed {
+                amount: 40.0,
+                currency: "EUR".into(),
+            },
             ..c.clone()
         };
         assert_eq!(s.save_conversion(SITE, &fixed).unwrap(), Change::Updated);
@@ -75,15 +88,28 @@ fn definitions_are_saved_by_name_and_go_with_their_site() {
     }
     let s = DuckStore::open(dir.path(), DuckOptions::default()).unwrap();
     let cs = s.conversions(SITE).unwrap();
-    assert_eq!(cs.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(), vec!["Purchase", "Product View"], "creation order is kept across updates");
-    assert_eq!(cs[0].value, ConversionValue::Fixed { amount: 40.0, currency: "EUR".into() });
+    assert_eq!(
+        cs.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(),
+        vec!["Purchase", "Product View"],
+        "creation order is kept across updates"
+    );
+    assert_eq!(
+        cs[0].value,
+        ConversionValue::Fixed {
+            amount: 40.0,
+            currency: "EUR".into()
+        }
+    );
     assert_eq!(cs[1].description, "5+ seconds on a product page");
     assert_eq!(cs[1].trigger, t("pageview /products/* where engaged >= 5s"));
     let fs = s.funnels(SITE).unwrap();
     assert_eq!(fs.len(), 1);
     assert_eq!(fs[0].window, Window::Duration(3_600_000));
     assert_eq!(fs[0].order, StepOrder::Sequence);
-    assert_eq!(fs[0].steps[0].source, waymark_core::StepSource::Trigger(Trigger::any_pageview()));
+    assert_eq!(
+        fs[0].steps[0].source,
+        waymark_core::StepSource::Trigger(Trigger::any_pageview())
+    );
     assert_eq!(fs[0].steps[2], FunnelStep::conversion("Purchase"));
 
     assert!(s.delete_conversion(SITE, "Product View").unwrap());
@@ -92,7 +118,10 @@ fn definitions_are_saved_by_name_and_go_with_their_site() {
     assert!(s.funnels(SITE).unwrap().is_empty());
     s.save_funnel(SITE, &fs[0]).unwrap();
     assert!(s.remove_site(SITE).unwrap());
-    assert!(s.conversions(SITE).unwrap().is_empty(), "a deleted site's definitions go with it");
+    assert!(
+        s.conversions(SITE).unwrap().is_empty(),
+        "a deleted site's definitions go with it"
+    );
     assert!(s.funnels(SITE).unwrap().is_empty());
 }
 
@@ -116,7 +145,11 @@ fn counts_are_matched_over_history() {
         site: SITE.into(),
         bounds: TimeBounds::ALL,
         filters: Vec::new(),
-        triggers: vec![t("event Purchase"), t("pageview /pricing"), t("event Signup")],
+        triggers: vec![
+            t("event Purchase"),
+            t("pageview /pricing"),
+            t("event Signup"),
+        ],
     };
     let c = s.conversion_counts(&q).unwrap();
     assert_eq!(c.visitors, 5);
@@ -125,7 +158,10 @@ fn counts_are_matched_over_history() {
     assert!((p.revenue - 100.0).abs() < 1e-9);
     assert_eq!(p.currency, "EUR+USD");
     assert_eq!((c.rows[1].visitors, c.rows[1].events), (1, 1));
-    assert_eq!((c.rows[2].visitors, c.rows[2].events, c.rows[2].revenue), (0, 0, 0.0));
+    assert_eq!(
+        (c.rows[2].visitors, c.rows[2].events, c.rows[2].revenue),
+        (0, 0, 0.0)
+    );
 
     // Filters restrict the denominator too.
     let email = s
@@ -135,12 +171,18 @@ fn counts_are_matched_over_history() {
         })
         .unwrap();
     assert_eq!(email.visitors, 2, "visitors 2 and 4");
-    assert_eq!((email.rows[0].visitors, email.rows[0].currency.as_str()), (1, "USD"));
+    assert_eq!(
+        (email.rows[0].visitors, email.rows[0].currency.as_str()),
+        (1, "USD")
+    );
 
     // Time bounds are half-open.
     let first_second = s
         .conversion_counts(&ConversionQuery {
-            bounds: TimeBounds { from_ms: T0, to_ms: T0 + 1_000 },
+            bounds: TimeBounds {
+                from_ms: T0,
+                to_ms: T0 + 1_000,
+            },
             ..q
         })
         .unwrap();

@@ -4,8 +4,7 @@
 //! boundaries. Written against the `EventStore` trait so every backend must pass them.
 
 use waymark_core::{
-    Attribute, Event, Filter, FunnelQuery, Prop, Site, StepOrder, TimeBounds, Trigger,
-    Window,
+    Attribute, Event, Filter, FunnelQuery, Prop, Site, StepOrder, TimeBounds, Trigger, Window,
 };
 use waymark_store::duck::DuckStore;
 use waymark_store::EventStore;
@@ -83,7 +82,14 @@ fn query(steps: &[&str], window: Window, order: StepOrder) -> FunnelQuery {
 
 /// Visitors per step.
 fn reach(store: &DuckStore, q: &FunnelQuery) -> Vec<u64> {
-    store.funnel(q).unwrap().overall.steps.iter().map(|s| s.visitors).collect()
+    store
+        .funnel(q)
+        .unwrap()
+        .overall
+        .steps
+        .iter()
+        .map(|s| s.visitors)
+        .collect()
 }
 
 const ABC: [&str; 3] = ["event A", "event B", "event C"];
@@ -108,7 +114,10 @@ fn strict_order_allows_other_events_between() {
         custom(4, 0, 0, "B"),
         custom(4, 0, S, "C"),
     ]);
-    assert_eq!(reach(&s, &query(&ABC, DAY, StepOrder::Strict)), vec![3, 2, 1]);
+    assert_eq!(
+        reach(&s, &query(&ABC, DAY, StepOrder::Strict)),
+        vec![3, 2, 1]
+    );
 }
 
 #[test]
@@ -126,8 +135,14 @@ fn out_of_order_events_do_not_count_until_they_happen_in_order() {
         custom(3, 0, S, "B"),
         custom(3, 0, 2 * S, "A"),
     ]);
-    assert_eq!(reach(&s, &query(&ABC, DAY, StepOrder::Strict)), vec![3, 1, 0]);
-    assert_eq!(reach(&s, &query(&ABC, DAY, StepOrder::Sequence)), vec![3, 1, 0]);
+    assert_eq!(
+        reach(&s, &query(&ABC, DAY, StepOrder::Strict)),
+        vec![3, 1, 0]
+    );
+    assert_eq!(
+        reach(&s, &query(&ABC, DAY, StepOrder::Sequence)),
+        vec![3, 1, 0]
+    );
     // In any order all three count for visitor 3, and A, B for 1 and 2.
     assert_eq!(reach(&s, &query(&ABC, DAY, StepOrder::Any)), vec![3, 3, 1]);
 }
@@ -150,26 +165,69 @@ fn sequence_forbids_other_step_events_between_steps() {
         custom(3, 0, S, "A"),
         custom(3, 0, 2 * S, "B"),
     ]);
-    assert_eq!(reach(&s, &query(&ABC, DAY, StepOrder::Sequence)), vec![3, 2, 1]);
+    assert_eq!(
+        reach(&s, &query(&ABC, DAY, StepOrder::Sequence)),
+        vec![3, 2, 1]
+    );
     // Strict lets visitor 2 through.
-    assert_eq!(reach(&s, &query(&ABC, DAY, StepOrder::Strict)), vec![3, 3, 2]);
+    assert_eq!(
+        reach(&s, &query(&ABC, DAY, StepOrder::Strict)),
+        vec![3, 3, 2]
+    );
 }
 
 #[test]
 fn steps_on_the_same_timestamp() {
     let s = store(&[
-        // 1: A and B at the same millisecond: B is not after A.
+        // 1: A and B at the same millisecond.
         custom(1, 0, 0, "A"),
         custom(1, 0, 0, "B"),
-        // 2: A, then B and C together: B counts, C does not (not after B).
+        // 2: A, then B and C together.
         custom(2, 0, 0, "A"),
         custom(2, 0, S, "B"),
         custom(2, 0, S, "C"),
+        // 3: C, B, A at the same millisecond, as sent in one batch in reverse.
+        custom(3, 0, 0, "C"),
+        custom(3, 0, 0, "B"),
+        custom(3, 0, 0, "A"),
     ]);
-    assert_eq!(reach(&s, &query(&ABC, DAY, StepOrder::Strict)), vec![2, 1, 0]);
-    assert_eq!(reach(&s, &query(&ABC, DAY, StepOrder::Sequence)), vec![2, 1, 0]);
-    // Order does not matter in `any`: both visitors did A and B; visitor 2 also C.
-    assert_eq!(reach(&s, &query(&ABC, DAY, StepOrder::Any)), vec![2, 2, 1]);
+    // Strict: a step may share the previous step's moment.
+    assert_eq!(
+        reach(&s, &query(&ABC, DAY, StepOrder::Strict)),
+        vec![3, 3, 2]
+    );
+    // Sequence: each step strictly later.
+    assert_eq!(
+        reach(&s, &query(&ABC, DAY, StepOrder::Sequence)),
+        vec![3, 1, 0]
+    );
+    assert_eq!(reach(&s, &query(&ABC, DAY, StepOrder::Any)), vec![3, 3, 2]);
+}
+
+#[test]
+fn one_event_can_be_a_step_and_the_next_unless_the_step_repeats() {
+    let product = "pageview /products/*";
+    let s = store(&[
+        // 1: lands on a product page: a visit and a product view in one event.
+        pv(1, 0, 0, "/products/tent"),
+        // 2: lands on the home page, then views a product.
+        pv(2, 0, 0, "/"),
+        pv(2, 0, S, "/products/tent"),
+        // 3: home page only.
+        pv(3, 0, 0, "/"),
+    ]);
+    let q = query(&["pageview", product], Window::Session, StepOrder::Strict);
+    assert_eq!(reach(&s, &q), vec![3, 2]);
+    // The same trigger twice needs two events, even at the same millisecond.
+    let s = store(&[
+        pv(1, 0, 0, "/products/tent"),
+        pv(2, 0, 0, "/products/tent"),
+        pv(2, 0, 0, "/products/stove"),
+        pv(3, 0, 0, "/products/tent"),
+        pv(3, 0, S, "/products/stove"),
+    ]);
+    let q = query(&[product, product], Window::Session, StepOrder::Strict);
+    assert_eq!(reach(&s, &q), vec![3, 1]);
 }
 
 #[test]
@@ -180,7 +238,10 @@ fn sequence_with_simultaneous_events_looks_at_the_next_timestamp() {
         custom(1, 0, 0, "C"),
         custom(1, 0, S, "B"),
     ]);
-    assert_eq!(reach(&s, &query(&ABC, DAY, StepOrder::Sequence)), vec![1, 1, 0]);
+    assert_eq!(
+        reach(&s, &query(&ABC, DAY, StepOrder::Sequence)),
+        vec![1, 1, 0]
+    );
 }
 
 #[test]
@@ -194,10 +255,19 @@ fn repeated_steps_need_distinct_later_events() {
         pv(2, 0, MIN, "/blog/a"),
         pv(3, 0, 0, "/blog/a"),
     ]);
-    assert_eq!(reach(&s, &query(&[read, read, read], DAY, StepOrder::Strict)), vec![3, 2, 1]);
-    assert_eq!(reach(&s, &query(&[read, read, read], DAY, StepOrder::Sequence)), vec![3, 2, 1]);
+    assert_eq!(
+        reach(&s, &query(&[read, read, read], DAY, StepOrder::Strict)),
+        vec![3, 2, 1]
+    );
+    assert_eq!(
+        reach(&s, &query(&[read, read, read], DAY, StepOrder::Sequence)),
+        vec![3, 2, 1]
+    );
     // In any order one event may serve several steps.
-    assert_eq!(reach(&s, &query(&[read, read, read], DAY, StepOrder::Any)), vec![3, 3, 3]);
+    assert_eq!(
+        reach(&s, &query(&[read, read, read], DAY, StepOrder::Any)),
+        vec![3, 3, 3]
+    );
 }
 
 #[test]
@@ -219,10 +289,16 @@ fn duration_windows_include_their_end_and_pick_the_best_start() {
         custom(3, 0, 2 * H + 2 * MIN, "C"),
     ]);
     assert_eq!(reach(&s, &query(&ABC, w, StepOrder::Strict)), vec![3, 3, 2]);
-    assert_eq!(reach(&s, &query(&ABC, w, StepOrder::Sequence)), vec![3, 3, 2]);
+    assert_eq!(
+        reach(&s, &query(&ABC, w, StepOrder::Sequence)),
+        vec![3, 3, 2]
+    );
     assert_eq!(reach(&s, &query(&ABC, w, StepOrder::Any)), vec![3, 3, 2]);
     // A day-long window lets visitor 2 complete too.
-    assert_eq!(reach(&s, &query(&ABC, DAY, StepOrder::Strict)), vec![3, 3, 3]);
+    assert_eq!(
+        reach(&s, &query(&ABC, DAY, StepOrder::Strict)),
+        vec![3, 3, 3]
+    );
 }
 
 #[test]
@@ -242,9 +318,16 @@ fn session_windows_keep_steps_in_one_visit() {
         custom(3, 1, H + MIN, "B"),
     ]);
     for order in [StepOrder::Strict, StepOrder::Sequence, StepOrder::Any] {
-        assert_eq!(reach(&s, &query(&ABC, Window::Session, order)), vec![3, 2, 1], "{order}");
+        assert_eq!(
+            reach(&s, &query(&ABC, Window::Session, order)),
+            vec![3, 2, 1],
+            "{order}"
+        );
     }
-    assert_eq!(reach(&s, &query(&ABC, DAY, StepOrder::Strict)), vec![3, 3, 2]);
+    assert_eq!(
+        reach(&s, &query(&ABC, DAY, StepOrder::Strict)),
+        vec![3, 3, 2]
+    );
 }
 
 #[test]
@@ -262,14 +345,25 @@ fn step_times_are_nearest_rank_median_and_p75_of_the_best_attempt() {
         custom(4, 0, 60 * S, "A"),
         custom(4, 0, 100 * S, "B"),
     ]);
-    let f = s.funnel(&query(&["event A", "event B"], DAY, StepOrder::Strict)).unwrap();
+    let f = s
+        .funnel(&query(&["event A", "event B"], DAY, StepOrder::Strict))
+        .unwrap();
     let b = f.overall.steps[1];
     assert_eq!(b.visitors, 4);
-    assert_eq!(b.median_ms, Some(20 * S), "nearest rank: 2nd of [10, 20, 30, 100] s");
+    assert_eq!(
+        b.median_ms,
+        Some(20 * S),
+        "nearest rank: 2nd of [10, 20, 30, 100] s"
+    );
     assert_eq!(b.p75_ms, Some(30 * S));
     assert_eq!(f.overall.steps[0].median_ms, None);
-    let any = s.funnel(&query(&["event A", "event B"], DAY, StepOrder::Any)).unwrap();
-    assert_eq!(any.overall.steps[1].median_ms, None, "no times without an order");
+    let any = s
+        .funnel(&query(&["event A", "event B"], DAY, StepOrder::Any))
+        .unwrap();
+    assert_eq!(
+        any.overall.steps[1].median_ms, None,
+        "no times without an order"
+    );
 }
 
 #[test]
@@ -298,9 +392,16 @@ fn engagement_thresholds_use_the_page_view_s_own_engagement() {
     ]);
     // `any` order, so the product pageview itself may also be the first step.
     let counts = reach(&s, &query(&["pageview", step], DAY, StepOrder::Any));
-    assert_eq!(counts, vec![5, 2], "visitor 2 reaches step 2 on its second view");
+    assert_eq!(
+        counts,
+        vec![5, 2],
+        "visitor 2 reaches step 2 on its second view"
+    );
     let scroll = "pageview /products/* where scroll >= 50%";
-    assert_eq!(reach(&s, &query(&["pageview", scroll], DAY, StepOrder::Any)), vec![5, 2]);
+    assert_eq!(
+        reach(&s, &query(&["pageview", scroll], DAY, StepOrder::Any)),
+        vec![5, 2]
+    );
     // An event on a page inherits that page view's engagement.
     let s = store(&[
         pv(1, 0, 0, "/products/tent"),
@@ -310,13 +411,22 @@ fn engagement_thresholds_use_the_page_view_s_own_engagement() {
         ev(2, 0, 2 * S, "Add to Cart", "/products/tent"),
         engagement(2, 0, 3 * S, "/products/tent", 3_000, 50),
     ]);
-    let q = query(&["pageview", "event \"Add to Cart\" where engaged >= 5s"], DAY, StepOrder::Strict);
+    let q = query(
+        &["pageview", "event \"Add to Cart\" where engaged >= 5s"],
+        DAY,
+        StepOrder::Strict,
+    );
     assert_eq!(reach(&s, &q), vec![2, 1]);
 }
 
 #[test]
 fn property_conditions() {
-    let search = |v: u64, results: &str| with_props(custom(v, 0, S, "Search"), &[("results", results), ("query", "Tent 2p")]);
+    let search = |v: u64, results: &str| {
+        with_props(
+            custom(v, 0, S, "Search"),
+            &[("results", results), ("query", "Tent 2p")],
+        )
+    };
     let s = store(&[
         custom(1, 0, 0, "Start"),
         search(1, "3"),
@@ -331,10 +441,17 @@ fn property_conditions() {
     ]);
     let steps = |cond: &str| {
         let step = format!("event Search where {cond}");
-        reach(&s, &query(&["event Start", step.as_str()], DAY, StepOrder::Strict))[1]
+        reach(
+            &s,
+            &query(&["event Start", step.as_str()], DAY, StepOrder::Strict),
+        )[1]
     };
     assert_eq!(steps("results >= 1"), 2, "3 and 10, numerically");
-    assert_eq!(steps("results > 2"), 2, "\"10\" > 2 as numbers, not as text");
+    assert_eq!(
+        steps("results > 2"),
+        2,
+        "\"10\" > 2 as numbers, not as text"
+    );
     assert_eq!(steps("results < 1"), 1);
     assert_eq!(steps("results = 3.0"), 1, "numeric equality");
     assert_eq!(steps("results = many"), 1, "text equality");
@@ -342,7 +459,11 @@ fn property_conditions() {
     assert_eq!(steps("results is set"), 4);
     assert_eq!(steps("results is not set"), 1);
     assert_eq!(steps("query contains Tent"), 4);
-    assert_eq!(steps("query contains tent"), 0, "contains is case-sensitive");
+    assert_eq!(
+        steps("query contains tent"),
+        0,
+        "contains is case-sensitive"
+    );
     assert_eq!(steps("query matches \"(?i)^tent\""), 4);
     assert_eq!(steps("query = stove and results is not set"), 1);
 }
@@ -357,10 +478,50 @@ fn path_patterns_in_steps() {
         pv(3, 0, 0, "/"),
         pv(3, 0, S, "/products.html"),
     ]);
-    assert_eq!(reach(&s, &query(&["pageview /", "pageview /products/*"], DAY, StepOrder::Strict)), vec![3, 1]);
-    assert_eq!(reach(&s, &query(&["pageview /", "pageview /products/**"], DAY, StepOrder::Strict)), vec![3, 2]);
-    assert_eq!(reach(&s, &query(&["pageview /", "pageview /products*"], DAY, StepOrder::Strict)), vec![3, 1]);
-    assert_eq!(reach(&s, &query(&["pageview /", "pageview /products**"], DAY, StepOrder::Strict)), vec![3, 3]);
+    assert_eq!(
+        reach(
+            &s,
+            &query(
+                &["pageview /", "pageview /products/*"],
+                DAY,
+                StepOrder::Strict
+            )
+        ),
+        vec![3, 1]
+    );
+    assert_eq!(
+        reach(
+            &s,
+            &query(
+                &["pageview /", "pageview /products/**"],
+                DAY,
+                StepOrder::Strict
+            )
+        ),
+        vec![3, 2]
+    );
+    assert_eq!(
+        reach(
+            &s,
+            &query(
+                &["pageview /", "pageview /products*"],
+                DAY,
+                StepOrder::Strict
+            )
+        ),
+        vec![3, 1]
+    );
+    assert_eq!(
+        reach(
+            &s,
+            &query(
+                &["pageview /", "pageview /products**"],
+                DAY,
+                StepOrder::Strict
+            )
+        ),
+        vec![3, 3]
+    );
 }
 
 #[test]
@@ -387,16 +548,30 @@ fn breakdowns_and_filters_use_the_visit_s_attributes() {
         }
     }
     let s = store(&events);
-    let mut q = query(&["pageview", "event Purchase"], Window::Session, StepOrder::Strict);
+    let mut q = query(
+        &["pageview", "event Purchase"],
+        Window::Session,
+        StepOrder::Strict,
+    );
     q.breakdown = Some(Attribute::Channel);
     let f = s.funnel(&q).unwrap();
-    assert_eq!(f.overall.steps.iter().map(|x| x.visitors).collect::<Vec<_>>(), vec![5, 3]);
+    assert_eq!(
+        f.overall
+            .steps
+            .iter()
+            .map(|x| x.visitors)
+            .collect::<Vec<_>>(),
+        vec![5, 3]
+    );
     let rows: Vec<(&str, u64, u64)> = f
         .segments
         .iter()
         .map(|r| (r.segment.as_str(), r.steps[0].visitors, r.steps[1].visitors))
         .collect();
-    assert_eq!(rows, vec![("Email", 2, 2), ("Organic Search", 2, 1), ("Direct", 1, 0)]);
+    assert_eq!(
+        rows,
+        vec![("Email", 2, 2), ("Organic Search", 2, 1), ("Direct", 1, 0)]
+    );
 
     q.breakdown = Some(Attribute::Prop("variant".into()));
     let f = s.funnel(&q).unwrap();
@@ -410,7 +585,10 @@ fn breakdowns_and_filters_use_the_visit_s_attributes() {
     q.breakdown = None;
     q.filters = vec![Filter::parse("channel=Email").unwrap()];
     assert_eq!(reach(&s, &q), vec![2, 2]);
-    q.filters = vec![Filter::parse("channel!=Email").unwrap(), Filter::parse("prop:variant=b").unwrap()];
+    q.filters = vec![
+        Filter::parse("channel!=Email").unwrap(),
+        Filter::parse("prop:variant=b").unwrap(),
+    ];
     assert_eq!(reach(&s, &q), vec![1, 0]);
     q.filters = vec![Filter::parse("entry_page=/products/x").unwrap()];
     assert_eq!(reach(&s, &q), vec![0, 0]);

@@ -6,7 +6,11 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Parser, Debug)]
-#[command(name = "waymark", version, about = "Privacy-first web analytics built around micro conversions")]
+#[command(
+    name = "waymark",
+    version,
+    about = "Privacy-first web analytics built around micro conversions"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,

@@ -66,9 +66,9 @@ pub fn server_config(common: &Common, flags: &ServerFlags) -> Result<ServerConfi
         .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
     let mut config = ServerConfig::new(data_dir);
     if let Some(listen) = flags.listen.clone().or(file.listen) {
-        config.listen = listen
-            .parse()
-            .with_context(|| format!("--listen {listen:?} is not an address such as 127.0.0.1:8080"))?;
+        config.listen = listen.parse().with_context(|| {
+            format!("--listen {listen:?} is not an address such as 127.0.0.1:8080")
+        })?;
     }
     let proxies = flags
         .trusted_proxies
@@ -91,7 +91,12 @@ pub fn server_config(common: &Common, flags: &ServerFlags) -> Result<ServerConfi
     let keys = flags
         .api_keys
         .as_ref()
-        .map(|k| k.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect())
+        .map(|k| {
+            k.split(',')
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect()
+        })
         .or(file.api_keys);
     if let Some(keys) = keys {
         config.api_keys = keys;

@@ -43,7 +43,6 @@ pub fn render(columns: &[String], rows: &[Vec<String>]) -> String {
     for row in rows {
         line(&mut out, row);
     }
-    out.push_str(&format!("({} row{})\n", rows.len(), if rows.len() == 1 { "" } else { "s" }));
     out
 }
 
@@ -52,6 +51,8 @@ pub fn bar(value: f64, max: f64, width: usize) -> String {
     if max <= 0.0 {
         return String::new();
     }
-    let cells = ((value / max) * width as f64).round().clamp(0.0, width as f64) as usize;
+    let cells = ((value / max) * width as f64)
+        .round()
+        .clamp(0.0, width as f64) as usize;
     "█".repeat(cells)
 }

@@ -24,7 +24,9 @@ fn acknowledged_events_survive_kill_9_exactly_once() {
             let mut i = 0;
             while !stop.load(Ordering::Relaxed) {
                 let path = format!("/t{t}/e{i}");
-                let body = format!(r#"{{"n":"pageview","u":"https://shop.example{path}","d":"shop.example"}}"#);
+                let body = format!(
+                    r#"{{"n":"pageview","u":"https://shop.example{path}","d":"shop.example"}}"#
+                );
                 let res = agent
                     .post(&url)
                     .header("User-Agent", CHROME_UA)
@@ -48,7 +50,11 @@ fn acknowledged_events_survive_kill_9_exactly_once() {
     }
     server.stop();
     let acked = acked.lock().unwrap().clone();
-    assert!(acked.len() > 100, "too little load to prove anything: {}", acked.len());
+    assert!(
+        acked.len() > 100,
+        "too little load to prove anything: {}",
+        acked.len()
+    );
     let rows = server.sql("select pathname, count(*) from events group by pathname");
     let stored: std::collections::HashMap<String, u64> = rows
         .into_iter()
@@ -57,7 +63,12 @@ fn acknowledged_events_survive_kill_9_exactly_once() {
     let dupes: Vec<_> = stored.iter().filter(|(_, n)| **n != 1).collect();
     assert!(dupes.is_empty(), "stored more than once: {dupes:?}");
     let missing: Vec<_> = acked.iter().filter(|p| !stored.contains_key(*p)).collect();
-    assert!(missing.is_empty(), "{} acknowledged events lost, e.g. {:?}", missing.len(), missing.first());
+    assert!(
+        missing.is_empty(),
+        "{} acknowledged events lost, e.g. {:?}",
+        missing.len(),
+        missing.first()
+    );
 }
 
 #[test]
@@ -69,9 +80,15 @@ fn graceful_shutdown_flushes_and_a_restart_continues() {
         assert_eq!(post(&server, &b, CHROME_UA, "1.2.3.4", &[]).status, 202);
     }
     server.stop();
-    assert_eq!(server.sql("select count(*) from events"), vec![vec!["20".to_string()]]);
+    assert_eq!(
+        server.sql("select count(*) from events"),
+        vec![vec!["20".to_string()]]
+    );
     // The log holds nothing the store lacks: a restart replays nothing twice.
     server.crash_and_restart();
     server.stop();
-    assert_eq!(server.sql("select count(*) from events"), vec![vec!["20".to_string()]]);
+    assert_eq!(
+        server.sql("select count(*) from events"),
+        vec![vec!["20".to_string()]]
+    );
 }

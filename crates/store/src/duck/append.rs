@@ -4,8 +4,8 @@
 use std::sync::Arc;
 
 use duckdb::arrow::array::{
-    ArrayRef, BooleanBuilder, Float64Builder, ListBuilder, StringBuilder, TimestampMicrosecondBuilder,
-    UInt32Builder, UInt64Builder, UInt8Builder,
+    ArrayRef, BooleanBuilder, Float64Builder, ListBuilder, StringBuilder,
+    TimestampMicrosecondBuilder, UInt32Builder, UInt64Builder, UInt8Builder,
 };
 use duckdb::arrow::record_batch::RecordBatch;
 use duckdb::Connection;
@@ -17,11 +17,28 @@ use crate::StoreError;
 const CHUNK: usize = 65_536;
 
 /// Appends `events` to `events_recent`; with `last_seq`, also records the log position, atomically.
-pub fn append(conn: &Connection, events: &[Event], last_seq: Option<u64>) -> Result<(), StoreError> {
+/// Bulk loads (no `last_seq`) are sorted by site and time here and go straight to
+/// `events_sorted`, so they need no clustering pass (and no second copy on disk).
+pub fn append(
+    conn: &Connection,
+    events: &[Event],
+    last_seq: Option<u64>,
+) -> Result<(), StoreError> {
+    let sorted;
+    let (table, events) = if last_seq.is_some() {
+        ("events_recent", events)
+    } else if events.windows(2).all(|w| key(&w[0]) <= key(&w[1])) {
+        ("events_sorted", events)
+    } else {
+        let mut v = events.to_vec();
+        v.sort_by(|a, b| key(a).cmp(&key(b)));
+        sorted = v;
+        ("events_sorted", &sorted[..])
+    };
     conn.execute_batch("BEGIN TRANSACTION")?;
     let run = || -> Result<(), StoreError> {
         {
-            let mut app = conn.appender("events_recent")?;
+            let mut app = conn.appender(table)?;
             for chunk in events.chunks(CHUNK) {
                 app.append_record_batch(to_batch(chunk)?)?;
             }
@@ -45,6 +62,10 @@ pub fn append(conn: &Connection, events: &[Event], last_seq: Option<u64>) -> Res
             Err(e)
         }
     }
+}
+
+fn key(e: &Event) -> (&str, i64) {
+    (&e.site_id, e.timestamp_ms)
 }
 
 macro_rules! strings {

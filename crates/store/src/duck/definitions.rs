@@ -89,9 +89,15 @@ pub fn conversions(conn: &Connection, site: &str) -> Result<Vec<Conversion>, Sto
     Ok(out)
 }
 
-pub fn save_conversion(conn: &Connection, site: &str, c: &Conversion) -> Result<Change, StoreError> {
+pub fn save_conversion(
+    conn: &Connection,
+    site: &str,
+    c: &Conversion,
+) -> Result<Change, StoreError> {
     transaction(conn, |conn| {
-        let existing = conversions(conn, site)?.into_iter().find(|x| x.name == c.name);
+        let existing = conversions(conn, site)?
+            .into_iter()
+            .find(|x| x.name == c.name);
         if existing.as_ref() == Some(c) {
             return Ok(Change::Unchanged);
         }
@@ -212,7 +218,14 @@ pub fn save_funnel(conn: &Connection, site: &str, f: &Funnel) -> Result<Change, 
         conn.execute(
             "INSERT INTO funnels (site_id, name, window_ms, step_order, created_at, updated_at)
              VALUES (?, ?, ?, ?, make_timestamp(?::BIGINT), make_timestamp(?::BIGINT))",
-            params![site, f.name, window_ms, f.order.to_string(), created_at.unwrap_or(now), now],
+            params![
+                site,
+                f.name,
+                window_ms,
+                f.order.to_string(),
+                created_at.unwrap_or(now),
+                now
+            ],
         )?;
         for (i, s) in f.steps.iter().enumerate() {
             let (conversion, trigger) = match &s.source {

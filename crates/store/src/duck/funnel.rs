@@ -3,10 +3,11 @@
 //! 1. `m`: scoped events matching at least one step, with a bit mask of the steps they match.
 //! 2. `att`: attempts, each with the level it reaches and its step times `t1..tn`:
 //!    - `strict`: from every step-1 event (in session windows only the visit's first), each next
-//!      step is the earliest matching event strictly later than the previous one (ASOF joins);
-//!      earliest is optimal, so the attempt reaches the longest prefix possible from its start.
+//!      step is the earliest matching event at or after the previous one (strictly after when
+//!      it repeats the previous step's trigger), by ASOF joins; earliest is optimal, so the
+//!      attempt reaches the longest prefix possible from its start.
 //!    - `sequence`: events are grouped per timestamp; step i+1 must match at the very next
-//!      timestamp that has any funnel-step event (`lead`).
+//!      timestamp that has any funnel-step event (`lead`), so each step is strictly later.
 //!    - `any`: the steps present within the window anchored at each event (session windows: the
 //!      whole visit), in any order; no step times.
 //!
@@ -43,7 +44,10 @@ pub fn counts(conn: &Connection, q: &FunnelQuery) -> Result<FunnelCounts, StoreE
                 (None, None)
             } else {
                 let base = 2 + n + 2 * (i - 1);
-                (r.get::<_, Option<i64>>(base)?, r.get::<_, Option<i64>>(base + 1)?)
+                (
+                    r.get::<_, Option<i64>>(base)?,
+                    r.get::<_, Option<i64>>(base + 1)?,
+                )
             };
             steps.push(StepCount {
                 visitors: visitors as u64,
@@ -88,7 +92,13 @@ fn compile(q: &FunnelQuery) -> (String, Binds) {
         .steps
         .iter()
         .enumerate()
-        .map(|(i, t)| format!("(CASE WHEN {} THEN {} ELSE 0 END)", condition(t, &mut b), 1u64 << i))
+        .map(|(i, t)| {
+            format!(
+                "(CASE WHEN {} THEN {} ELSE 0 END)",
+                condition(t, &mut b),
+                1u64 << i
+            )
+        })
         .collect::<Vec<_>>()
         .join(" + ");
     let mut ctes = vec![
@@ -119,7 +129,8 @@ fn compile(q: &FunnelQuery) -> (String, Binds) {
                  FROM m WHERE mask & 1 <> 0 GROUP BY visitor_id, session_id)"
                     .to_string()
             } else {
-                "s1 AS (SELECT visitor_id, session_id, seg, t AS t1 FROM m WHERE mask & 1 <> 0)".to_string()
+                "s1 AS (SELECT visitor_id, session_id, seg, t AS t1 FROM m WHERE mask & 1 <> 0)"
+                    .to_string()
             });
             let on_unit = if session {
                 "a.visitor_id = b.visitor_id AND a.session_id = b.session_id"
@@ -132,16 +143,32 @@ fn compile(q: &FunnelQuery) -> (String, Binds) {
                     k = i + 1,
                     bit = bit(i)
                 ));
-                let from = if i == 1 { "s1".to_string() } else { format!("j{i}") };
+                let from = if i == 1 {
+                    "s1".to_string()
+                } else {
+                    format!("j{i}")
+                };
+                // A step may share the previous step's moment (even its event) unless it
+                // repeats the previous step's trigger.
+                let after = if q.steps[i] == q.steps[i - 1] {
+                    ">"
+                } else {
+                    ">="
+                };
                 ctes.push(format!(
                     "j{k} AS (SELECT a.*, b.t AS t{k} FROM {from} a ASOF LEFT JOIN s{k} b \
-                     ON {on_unit} AND b.t > a.t{i})",
+                     ON {on_unit} AND b.t {after} a.t{i})",
                     k = i + 1,
                 ));
             }
-            ctes.push(format!("att AS (SELECT *, {} AS level FROM j{n})", level_case(n, |k| {
-                format!("t{k} IS NOT NULL AND {}", within(&format!("t{k}")))
-            }, "1")));
+            ctes.push(format!(
+                "att AS (SELECT *, {} AS level FROM j{n})",
+                level_case(
+                    n,
+                    |k| { format!("t{k} IS NOT NULL AND {}", within(&format!("t{k}"))) },
+                    "1"
+                )
+            ));
         }
         StepOrder::Sequence => {
             ctes.push(format!(
@@ -149,7 +176,12 @@ fn compile(q: &FunnelQuery) -> (String, Binds) {
                  min(seg) FILTER (WHERE mask & 1 <> 0) AS seg FROM m GROUP BY {unit}, t)"
             ));
             let leads: Vec<String> = (1..n)
-                .map(|j| format!("lead(t, {j}) OVER w AS t{k}, lead(mask, {j}) OVER w AS k{k}", k = j + 1))
+                .map(|j| {
+                    format!(
+                        "lead(t, {j}) OVER w AS t{k}, lead(mask, {j}) OVER w AS k{k}",
+                        k = j + 1
+                    )
+                })
                 .collect();
             ctes.push(format!(
                 "q AS (SELECT *, t AS t1, {} FROM r WINDOW w AS (PARTITION BY {unit} ORDER BY t))",
@@ -160,7 +192,9 @@ fn compile(q: &FunnelQuery) -> (String, Binds) {
                 level_case(
                     n,
                     |k| {
-                        let steps: Vec<String> = (2..=k).map(|j| format!("k{j} & {} <> 0", bit(j - 1))).collect();
+                        let steps: Vec<String> = (2..=k)
+                            .map(|j| format!("k{j} & {} <> 0", bit(j - 1)))
+                            .collect();
                         format!("{} AND {}", steps.join(" AND "), within(&format!("t{k}")))
                     },
                     "1"
@@ -183,7 +217,13 @@ fn compile(q: &FunnelQuery) -> (String, Binds) {
                     Window::Session => 0,
                 };
                 let has: Vec<String> = (0..n)
-                    .map(|i| format!("count(*) FILTER (WHERE mask & {} <> 0) OVER w > 0 AS h{}", bit(i), i + 1))
+                    .map(|i| {
+                        format!(
+                            "count(*) FILTER (WHERE mask & {} <> 0) OVER w > 0 AS h{}",
+                            bit(i),
+                            i + 1
+                        )
+                    })
                     .collect();
                 ctes.push(format!(
                     "h AS (SELECT visitor_id, session_id, seg, t AS t1, {} FROM m \
@@ -195,7 +235,10 @@ fn compile(q: &FunnelQuery) -> (String, Binds) {
                 "att AS (SELECT *, {} AS level FROM h)",
                 level_case(
                     n,
-                    |k| (1..=k).map(|j| format!("h{j}")).collect::<Vec<_>>().join(" AND "),
+                    |k| (1..=k)
+                        .map(|j| format!("h{j}"))
+                        .collect::<Vec<_>>()
+                        .join(" AND "),
                     "0"
                 )
             ));

@@ -92,7 +92,9 @@ pub(crate) fn condition(t: &Trigger, b: &mut Binds) -> String {
                 };
                 let num_re = b.text(NUMERIC_PATTERN);
                 // The parser only accepts numeric operands here.
-                let n = b.push(Value::Double(waymark_core::trigger::numeric(w).unwrap_or(f64::NAN)));
+                let n = b.push(Value::Double(
+                    waymark_core::trigger::numeric(w).unwrap_or(f64::NAN),
+                ));
                 format!("coalesce({} {op} {n}, false)", numeric_value(&v, &num_re))
             }
             PropOp::Contains(w) => {

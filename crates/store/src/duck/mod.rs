@@ -114,7 +114,10 @@ impl DuckStore {
     }
 
     /// Runs `f` on a reader connection (taken from the pool, returned after).
-    fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T, StoreError>) -> Result<T, StoreError> {
+    fn read<T>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
         let conn = match self.readers.lock().pop() {
             Some(c) => c,
             None => self.writer.lock().try_clone()?,
@@ -208,7 +211,11 @@ impl EventStore for DuckStore {
 
     fn applied_seq(&self) -> Result<u64, StoreError> {
         let conn = self.writer.lock();
-        Ok(conn.query_row("SELECT applied_seq FROM ingest_state WHERE id = 1", [], |r| r.get(0))?)
+        Ok(conn.query_row(
+            "SELECT applied_seq FROM ingest_state WHERE id = 1",
+            [],
+            |r| r.get(0),
+        )?)
     }
 
     fn idempotency_keys(&self, since_ms: i64) -> Result<Vec<String>, StoreError> {
@@ -266,10 +273,10 @@ impl EventStore for DuckStore {
     }
 
     fn maintain(&self) -> Result<(), StoreError> {
-        let pending: u64 = self
-            .writer
-            .lock()
-            .query_row("SELECT count(*) FROM events_recent", [], |r| r.get(0))?;
+        let pending: u64 =
+            self.writer
+                .lock()
+                .query_row("SELECT count(*) FROM events_recent", [], |r| r.get(0))?;
         if pending >= self.options.compact_rows {
             let moved = self.compact()?;
             tracing::debug!(moved, "clustered recent events by site");

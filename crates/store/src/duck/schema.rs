@@ -44,7 +44,7 @@ pub const EVENT_COLUMNS: &str = "
 fn migrations() -> Vec<String> {
     vec![
         format!(
-        "CREATE TABLE sites (
+            "CREATE TABLE sites (
              domain VARCHAR PRIMARY KEY,
              timezone VARCHAR NOT NULL,
              created_at TIMESTAMP NOT NULL DEFAULT current_timestamp
@@ -93,7 +93,8 @@ fn migrations() -> Vec<String> {
 /// Brings the schema up to date.
 pub fn migrate(conn: &Connection) -> Result<(), StoreError> {
     conn.execute_batch("CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL)")?;
-    let found: Option<i64> = conn.query_row("SELECT max(version) FROM schema_version", [], |r| r.get(0))?;
+    let found: Option<i64> =
+        conn.query_row("SELECT max(version) FROM schema_version", [], |r| r.get(0))?;
     let found = found.unwrap_or(0);
     let all = migrations();
     if found > all.len() as i64 {

@@ -27,16 +27,18 @@ pub fn overview(conn: &Connection, site: &str, b: TimeBounds) -> Result<Overview
                 coalesce(avg(duration_ms) / 1000.0, 0)
          FROM s"
     );
-    Ok(conn.query_row(&sql, params![site, b.from_ms, b.to_ms], |r| {
-        Ok(Overview {
-            visitors: r.get(0)?,
-            visits: r.get(1)?,
-            pageviews: r.get(2)?,
-            events: r.get(3)?,
-            bounce_rate: r.get(4)?,
-            visit_duration_s: r.get(5)?,
-        })
-    })?)
+    Ok(
+        conn.query_row(&sql, params![site, b.from_ms, b.to_ms], |r| {
+            Ok(Overview {
+                visitors: r.get(0)?,
+                visits: r.get(1)?,
+                pageviews: r.get(2)?,
+                events: r.get(3)?,
+                bounce_rate: r.get(4)?,
+                visit_duration_s: r.get(5)?,
+            })
+        })?,
+    )
 }
 
 pub fn breakdown(
@@ -102,6 +104,8 @@ pub fn recent_sessions(
          FROM events WHERE timestamp >= epoch_ms(?::BIGINT)
          GROUP BY site_id, visitor_id",
     )?;
-    let rows = stmt.query_map([since_ms], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+    let rows = stmt.query_map([since_ms], |r| {
+        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+    })?;
     Ok(rows.collect::<Result<Vec<_>, _>>()?)
 }

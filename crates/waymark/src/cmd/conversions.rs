@@ -35,7 +35,9 @@ pub fn run(cmd: ConversionsCommand) -> Result<()> {
             Ok(())
         }
         ConversionsCommand::Check { trigger } => {
-            let t: Trigger = trigger.parse().map_err(|e| anyhow::anyhow!("invalid trigger: {e}"))?;
+            let t: Trigger = trigger
+                .parse()
+                .map_err(|e| anyhow::anyhow!("invalid trigger: {e}"))?;
             println!("{t}");
             Ok(())
         }
@@ -46,7 +48,10 @@ pub fn run(cmd: ConversionsCommand) -> Result<()> {
                 .filter(|a| a.change != waymark_core::Change::Unchanged)
                 .collect();
             if changed.is_empty() {
-                println!("nothing to change ({} definitions up to date)", applied.len());
+                println!(
+                    "nothing to change ({} definitions up to date)",
+                    applied.len()
+                );
             }
             for a in changed {
                 println!("{a}");
@@ -112,7 +117,12 @@ fn add(a: ConversionAddArgs) -> Result<()> {
     };
     let store = super::open_store(&a.common)?;
     let change = manage::save_conversion(&store, &a.site.site, &c)?;
-    println!("conversion {:?} {}: {}", c.name, change_word(change), c.trigger);
+    println!(
+        "conversion {:?} {}: {}",
+        c.name,
+        change_word(change),
+        c.trigger
+    );
     Ok(())
 }
 
@@ -129,7 +139,8 @@ fn report(a: ConversionReportArgs) -> Result<()> {
     let site = waymark_insight::site(&store, &a.site.site)?;
     let (period, _) = waymark_insight::resolve_range(&site, &a.range, None, chrono::Utc::now())?;
     let filters = filters(&a.filters)?;
-    let r = waymark_insight::conversion_report(&store, &site.domain, period.bounds, &filters, None)?;
+    let r =
+        waymark_insight::conversion_report(&store, &site.domain, period.bounds, &filters, None)?;
     if a.json {
         println!("{}", serde_json::to_string_pretty(&r)?);
         return Ok(());
@@ -150,8 +161,12 @@ fn report(a: ConversionReportArgs) -> Result<()> {
         .map(|c| {
             let (total, avg) = match &c.revenue {
                 Some(rev) => (
-                    format!("{:.2} {}", rev.total, rev.currency).trim().to_string(),
-                    format!("{:.2} {}", rev.average, rev.currency).trim().to_string(),
+                    format!("{:.2} {}", rev.total, rev.currency)
+                        .trim()
+                        .to_string(),
+                    format!("{:.2} {}", rev.average, rev.currency)
+                        .trim()
+                        .to_string(),
                 ),
                 None => (String::new(), String::new()),
             };
@@ -166,15 +181,26 @@ fn report(a: ConversionReportArgs) -> Result<()> {
             ]
         })
         .collect();
-    let cols = ["conversion", "kind", "visitors", "conversions", "rate", "revenue", "average"]
-        .map(String::from);
+    let cols = [
+        "conversion",
+        "kind",
+        "visitors",
+        "conversions",
+        "rate",
+        "revenue",
+        "average",
+    ]
+    .map(String::from);
     print!("{}", crate::table::render(&cols, &rows));
     Ok(())
 }
 
 fn print_templates() {
     for t in waymark_insight::templates() {
-        println!("{} ({}) — macro conversion: {}", t.business, t.id, t.macro_goal);
+        println!(
+            "{} ({}) — macro conversion: {}",
+            t.business, t.id, t.macro_goal
+        );
         for c in &t.conversions {
             println!(
                 "  {:<5}  {:<20} {}",

@@ -71,7 +71,11 @@ fn parse_step(s: &str) -> Result<FunnelStep> {
 fn add(common: &Common, a: FunnelAddArgs) -> Result<()> {
     let f = Funnel {
         name: a.name.clone(),
-        steps: a.steps.iter().map(|s| parse_step(s)).collect::<Result<_>>()?,
+        steps: a
+            .steps
+            .iter()
+            .map(|s| parse_step(s))
+            .collect::<Result<_>>()?,
         window: Window::parse(&a.window).map_err(anyhow::Error::msg)?,
         order: a.order.parse::<StepOrder>().map_err(anyhow::Error::msg)?,
     };
@@ -97,12 +101,8 @@ fn show(a: FunnelShowArgs) -> Result<()> {
     let store = super::open_store(&a.common)?;
     let site = waymark_insight::site(&store, site_name)?;
     let funnel = manage::find_funnel(&store, &site.domain, name)?;
-    let (period, compare) = waymark_insight::resolve_range(
-        &site,
-        &a.range,
-        a.compare.as_deref(),
-        chrono::Utc::now(),
-    )?;
+    let (period, compare) =
+        waymark_insight::resolve_range(&site, &a.range, a.compare.as_deref(), chrono::Utc::now())?;
     let breakdown = match &a.by {
         Some(b) => Some(Attribute::parse(b).map_err(anyhow::Error::msg)?),
         None => None,
@@ -121,7 +121,12 @@ fn show(a: FunnelShowArgs) -> Result<()> {
     }
     print!(
         "{}",
-        render(&r, &a.range, &site.timezone, compare.as_ref().map(|p| p.label.as_str()))
+        render(
+            &r,
+            &a.range,
+            &site.timezone,
+            compare.as_ref().map(|p| p.label.as_str())
+        )
     );
     Ok(())
 }
@@ -181,7 +186,10 @@ pub fn render(r: &FunnelReport, range: &str, tz: &str, compare: Option<&str>) ->
     if !r.opportunities.is_empty() && r.steps.first().is_some_and(|s| s.visitors > 0) {
         let unit = match r.value.source {
             "none" => "completions".to_string(),
-            _ => format!("value ({} per completion)", money(r.value.per_completion, &r.value.currency)),
+            _ => format!(
+                "value ({} per completion)",
+                money(r.value.per_completion, &r.value.currency)
+            ),
         };
         out.push_str(&format!(
             "\n  Opportunity (visitors lost × rest-of-funnel rate × value), in {unit}:\n"
@@ -238,8 +246,17 @@ pub fn render(r: &FunnelReport, range: &str, tz: &str, compare: Option<&str>) ->
                 ]
             })
             .collect();
-        let cols = ["step", "before", "now", "change", "rate before", "rate now", "change", "95% z-test"]
-            .map(String::from);
+        let cols = [
+            "step",
+            "before",
+            "now",
+            "change",
+            "rate before",
+            "rate now",
+            "change",
+            "95% z-test",
+        ]
+        .map(String::from);
         out.push_str(&indent(&crate::table::render(&cols, &rows)));
     }
     out
@@ -278,8 +295,17 @@ fn step_table(steps: &[StepReport]) -> String {
             ]
         })
         .collect();
-    let cols = ["step", "visitors", "from previous", "from start", "dropped", "median time", "p75", ""]
-        .map(String::from);
+    let cols = [
+        "step",
+        "visitors",
+        "from previous",
+        "from start",
+        "dropped",
+        "median time",
+        "p75",
+        "",
+    ]
+    .map(String::from);
     indent(&crate::table::render(&cols, &rows))
 }
 
@@ -305,7 +331,11 @@ fn segment_table(r: &FunnelReport, b: &waymark_insight::funnel_report::Breakdown
         r.weakest.as_ref().map(|w| format!("→ {}", w.to)),
     )];
     for s in &b.segments {
-        let name = if s.segment.is_empty() { "(none)" } else { &s.segment };
+        let name = if s.segment.is_empty() {
+            "(none)"
+        } else {
+            &s.segment
+        };
         rows.push(row(
             name,
             &s.steps,
@@ -322,9 +352,18 @@ mod tests {
 
     #[test]
     fn steps_parse_as_conversions_or_inline_triggers() {
-        assert_eq!(parse_step("Product View").unwrap(), FunnelStep::conversion("Product View"));
+        assert_eq!(
+            parse_step("Product View").unwrap(),
+            FunnelStep::conversion("Product View")
+        );
         let s = parse_step("Visit: pageview").unwrap();
-        assert_eq!((s.label.as_str(), s.source), ("Visit", waymark_core::StepSource::Trigger(Trigger::any_pageview())));
+        assert_eq!(
+            (s.label.as_str(), s.source),
+            (
+                "Visit",
+                waymark_core::StepSource::Trigger(Trigger::any_pageview())
+            )
+        );
         let s = parse_step("pageview /pricing").unwrap();
         assert_eq!(s.label, "pageview /pricing");
         assert!(parse_step("Home: pageview products").is_err());

@@ -35,7 +35,11 @@ pub fn run(args: StatsArgs) -> Result<()> {
         println!("  {title:<30} {:>9}", "visitors");
         let max = rows.first().map(|r| r.visitors as f64).unwrap_or(0.0);
         for r in rows {
-            let label = if r.value.is_empty() { "(none)" } else { &r.value };
+            let label = if r.value.is_empty() {
+                "(none)"
+            } else {
+                &r.value
+            };
             println!(
                 "  {:<30} {:>9}  {}",
                 truncate(label, 30),

@@ -107,7 +107,9 @@ impl Chromium {
             .arg(url)
             .stdin(Stdio::null())
             .stdout(stdout)
-            .stderr(Stdio::from(std::fs::File::create(&log).expect("chromium log")))
+            .stderr(Stdio::from(
+                std::fs::File::create(&log).expect("chromium log"),
+            ))
             .process_group(0)
             .spawn()
             .unwrap_or_else(|e| panic!("could not start {}: {e}", bin.display()));
@@ -143,12 +145,21 @@ impl Chromium {
         loop {
             match child.try_wait() {
                 Ok(Some(_)) => break,
-                Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(50)),
-                _ => panic!("chromium --dump-dom did not finish within 60 s; log:\n{}", chromium.log_tail()),
+                Ok(None) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(50))
+                }
+                _ => panic!(
+                    "chromium --dump-dom did not finish within 60 s; log:\n{}",
+                    chromium.log_tail()
+                ),
             }
         }
         let dom = std::fs::read_to_string(out.path()).unwrap_or_default();
-        assert!(!dom.is_empty(), "chromium --dump-dom printed nothing; log:\n{}", chromium.log_tail());
+        assert!(
+            !dom.is_empty(),
+            "chromium --dump-dom printed nothing; log:\n{}",
+            chromium.log_tail()
+        );
         dom
     }
 
@@ -197,7 +208,9 @@ impl WebSocket {
         let mut status = String::new();
         reader.read_line(&mut status)?;
         if !status.starts_with("HTTP/1.1 101") {
-            return Err(std::io::Error::other(format!("websocket handshake refused: {status}")));
+            return Err(std::io::Error::other(format!(
+                "websocket handshake refused: {status}"
+            )));
         }
         loop {
             let mut line = String::new();
@@ -260,7 +273,10 @@ impl WebSocket {
             let mut payload = vec![0u8; len];
             self.reader.read_exact(&mut payload)?;
             if masked {
-                payload.iter_mut().enumerate().for_each(|(i, b)| *b ^= mask[i % 4]);
+                payload
+                    .iter_mut()
+                    .enumerate()
+                    .for_each(|(i, b)| *b ^= mask[i % 4]);
             }
             match opcode {
                 0x0..=0x2 => {
@@ -286,7 +302,12 @@ pub struct Cdp {
 impl Cdp {
     /// Sends a command (to the browser, or to a page session) and waits for its result; events
     /// arriving in between are not needed by the tests and are skipped.
-    pub fn call(&mut self, session: Option<&str>, method: &str, params: Value) -> Result<Value, String> {
+    pub fn call(
+        &mut self,
+        session: Option<&str>,
+        method: &str,
+        params: Value,
+    ) -> Result<Value, String> {
         self.next_id += 1;
         let id = self.next_id;
         let mut msg = json!({"id": id, "method": method, "params": params});
@@ -301,7 +322,8 @@ impl Cdp {
                 .ws
                 .recv_text()
                 .map_err(|e| format!("{method}: no answer from chromium: {e}"))?;
-            let reply: Value = serde_json::from_str(&text).map_err(|e| format!("{method}: bad JSON {e}: {text}"))?;
+            let reply: Value = serde_json::from_str(&text)
+                .map_err(|e| format!("{method}: bad JSON {e}: {text}"))?;
             if reply["id"].as_u64() == Some(id) {
                 if let Some(err) = reply.get("error") {
                     return Err(format!("{method}: {err}"));
@@ -396,7 +418,10 @@ impl Browser {
 
     /// Opens a tab (`background`: without showing it) and returns its target id.
     pub fn open(&self, url: &str, background: bool) -> String {
-        let r = self.call("Target.createTarget", json!({"url": url, "background": background}));
+        let r = self.call(
+            "Target.createTarget",
+            json!({"url": url, "background": background}),
+        );
         r["targetId"].as_str().expect("targetId").to_string()
     }
 
@@ -413,7 +438,10 @@ impl Browser {
     /// (a CDP-driven page otherwise reports `document.hasFocus() == false`, and engaged time
     /// needs focus) and the send recorder.
     pub fn attach(&self, target_id: &str) -> Page {
-        let r = self.call("Target.attachToTarget", json!({"targetId": target_id, "flatten": true}));
+        let r = self.call(
+            "Target.attachToTarget",
+            json!({"targetId": target_id, "flatten": true}),
+        );
         let page = Page {
             cdp: self.cdp.clone(),
             session: r["sessionId"].as_str().expect("sessionId").to_string(),
@@ -440,11 +468,14 @@ pub struct Page {
 
 impl Page {
     pub fn try_call(&self, method: &str, params: Value) -> Result<Value, String> {
-        self.cdp.borrow_mut().call(Some(&self.session), method, params)
+        self.cdp
+            .borrow_mut()
+            .call(Some(&self.session), method, params)
     }
 
     pub fn call(&self, method: &str, params: Value) -> Value {
-        self.try_call(method, params).unwrap_or_else(|e| panic!("{e}"))
+        self.try_call(method, params)
+            .unwrap_or_else(|e| panic!("{e}"))
     }
 
     /// Evaluates an expression (awaiting promises, as a user gesture) and returns its value.
@@ -470,12 +501,18 @@ impl Page {
 
     /// Runs `source` before every document's own scripts; returns its identifier.
     pub fn add_init_script(&self, source: &str) -> String {
-        let r = self.call("Page.addScriptToEvaluateOnNewDocument", json!({"source": source}));
+        let r = self.call(
+            "Page.addScriptToEvaluateOnNewDocument",
+            json!({"source": source}),
+        );
         r["identifier"].as_str().expect("identifier").to_string()
     }
 
     pub fn remove_init_script(&self, identifier: &str) {
-        self.call("Page.removeScriptToEvaluateOnNewDocument", json!({"identifier": identifier}));
+        self.call(
+            "Page.removeScriptToEvaluateOnNewDocument",
+            json!({"identifier": identifier}),
+        );
     }
 
     /// Navigates and waits until the new document has loaded and the deferred tracker ran.
@@ -513,7 +550,10 @@ impl Page {
                     break;
                 }
             }
-            assert!(Instant::now() < deadline, "the page did not navigate to {prefix}…");
+            assert!(
+                Instant::now() < deadline,
+                "the page did not navigate to {prefix}…"
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
         self.settle();
@@ -543,7 +583,11 @@ impl Page {
     pub fn sent(&self) -> Vec<String> {
         let v = self.js("(window.__sent||[]).map(function(s){return s.n+' '+s.u+' '+s.status})");
         v.as_array()
-            .map(|a| a.iter().filter_map(|s| s.as_str().map(String::from)).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|s| s.as_str().map(String::from))
+                    .collect()
+            })
             .unwrap_or_default()
     }
 }
@@ -636,7 +680,11 @@ fn serve_one(conn: TcpStream, root: &Path, rewrites: &[(String, String)]) -> std
     Ok(())
 }
 
-fn file_response(root: &Path, target: &str, rewrites: &[(String, String)]) -> (u16, &'static str, Vec<u8>) {
+fn file_response(
+    root: &Path,
+    target: &str,
+    rewrites: &[(String, String)],
+) -> (u16, &'static str, Vec<u8>) {
     let path = target.split(['?', '#']).next().unwrap_or("/");
     if path.split('/').any(|seg| seg == "..") {
         return (403, "text/plain", b"forbidden".to_vec());

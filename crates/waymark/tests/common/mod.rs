@@ -51,7 +51,15 @@ impl Server {
     /// Adds `sites` to a fresh data dir in `dir` and starts the server with `extra` flags.
     pub fn start(dir: &Path, sites: &[&str], extra: &[&str]) -> Server {
         for s in sites {
-            let (ok, _, err) = waymark(&["site", "add", s, "--timezone", "UTC", "--data-dir", dir.to_str().unwrap()]);
+            let (ok, _, err) = waymark(&[
+                "site",
+                "add",
+                s,
+                "--timezone",
+                "UTC",
+                "--data-dir",
+                dir.to_str().unwrap(),
+            ]);
             assert!(ok, "site add failed: {err}");
         }
         let mut server = Server {
@@ -93,7 +101,10 @@ impl Server {
             }
             std::thread::sleep(Duration::from_millis(100));
         }
-        panic!("server did not become healthy; log:\n{}", std::fs::read_to_string(&self.log).unwrap_or_default());
+        panic!(
+            "server did not become healthy; log:\n{}",
+            std::fs::read_to_string(&self.log).unwrap_or_default()
+        );
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -112,7 +123,10 @@ impl Server {
     /// Graceful stop (SIGTERM), waiting for exit.
     pub fn stop(&mut self) {
         if let Some(mut c) = self.child.take() {
-            let _ = Command::new("kill").arg("-TERM").arg(c.id().to_string()).status();
+            let _ = Command::new("kill")
+                .arg("-TERM")
+                .arg(c.id().to_string())
+                .status();
             let deadline = Instant::now() + Duration::from_secs(60);
             while Instant::now() < deadline {
                 if let Ok(Some(_)) = c.try_wait() {
@@ -196,5 +210,9 @@ pub fn post(server: &Server, body: &str, ua: &str, ip: &str, extra: &[(&str, &st
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
     let body = resp.into_body().read_to_string().unwrap_or_default();
-    Reply { status, dropped, body }
+    Reply {
+        status,
+        dropped,
+        body,
+    }
 }
