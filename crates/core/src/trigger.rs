@@ -395,12 +395,10 @@ fn word(s: &str) -> String {
 }
 
 fn duration_text(ms: u64) -> String {
-    if ms % 60_000 == 0 && ms >= 60_000 {
-        format!("{}m", ms / 60_000)
-    } else if ms % 1000 == 0 {
-        format!("{}s", ms / 1000)
-    } else {
-        format!("{ms}ms")
+    match (ms / 60_000, ms % 60_000, ms / 1000, ms % 1000) {
+        (m, 0, _, _) if m > 0 => format!("{m}m"),
+        (_, _, s, 0) => format!("{s}s"),
+        _ => format!("{ms}ms"),
     }
 }
 

@@ -88,7 +88,7 @@ fn shop() -> DuckStore {
             7..=45 => 2,
             _ => 1,
         };
-        let channel = if v % 2 == 0 {
+        let channel = if v & 1 == 0 {
             "Organic Search"
         } else {
             "Email"

@@ -20,7 +20,7 @@ fn ev(v: u64, t: i64, name: &str, path: &str) -> Event {
         session_id: v,
         name: name.into(),
         pathname: path.into(),
-        channel: if v % 2 == 0 {
+        channel: if v & 1 == 0 {
             "Email".into()
         } else {
             "Direct".into()
