@@ -1,5 +1,6 @@
-//! Waymark's HTTP server: the Events API (`POST /api/event`), `/health`, `/metrics` and the
-//! tracker script, wired to the collector, the durable ingest log and the store.
+//! Waymark's HTTP server: the Events API (`POST /api/event`), `/health`, `/metrics`, the
+//! tracker script and the conversions and funnels API, wired to the collector, the durable
+//! ingest log, the store and insight.
 
 pub mod client_ip;
 pub mod config;

@@ -1,7 +1,8 @@
 //! Known-answer tests for the funnel semantics in `docs/funnels.md`, on small hand-built event
 //! sets: every ordering rule, windows, repeated steps, out-of-order events, steps on the same
-//! timestamp, engagement thresholds, property conditions, breakdowns, filters and time-zone day
-//! boundaries. Written against the `EventStore` trait so every backend must pass them.
+//! timestamp, engagement thresholds, property conditions, path patterns, breakdowns and filters
+//! (time-zone day boundaries: `crates/insight/tests/reports.rs`). Written against the
+//! `EventStore` trait so every backend must pass them.
 
 use waymark_core::{
     Attribute, Event, Filter, FunnelQuery, Prop, Site, StepOrder, TimeBounds, Trigger, Window,

@@ -15,7 +15,7 @@ pub fn counts(conn: &Connection, q: &ConversionQuery) -> Result<ConversionCounts
             bounds: q.bounds,
             filters: &q.filters,
             breakdown: None,
-            engagement: q.triggers.iter().any(|t| t.needs_engagement()),
+            engagement: q.triggers.iter().filter(|t| t.needs_engagement()).collect(),
         },
         &mut b,
     );
@@ -34,6 +34,7 @@ pub fn counts(conn: &Connection, q: &ConversionQuery) -> Result<ConversionCounts
         ));
     }
     let sql = format!("WITH {ctes}\nSELECT {} FROM ev", cols.join(",\n  "));
+    tracing::debug!(%sql, params = b.values.len(), "conversion counts query");
     let mut stmt = conn.prepare(&sql)?;
     let counts = stmt.query_row(params_from_iter(b.values.iter()), |r| {
         let visitors: i64 = r.get(0)?;

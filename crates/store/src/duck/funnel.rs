@@ -30,6 +30,7 @@ pub fn counts(conn: &Connection, q: &FunnelQuery) -> Result<FunnelCounts, StoreE
         )));
     }
     let (sql, binds) = compile(q);
+    tracing::debug!(%sql, params = binds.values.len(), "funnel query");
     let mut stmt = conn.prepare(&sql)?;
     let mut rows = stmt.query(params_from_iter(binds.values.iter()))?;
     let mut overall = FunnelRow::default();
@@ -84,7 +85,7 @@ fn compile(q: &FunnelQuery) -> (String, Binds) {
             bounds: q.bounds,
             filters: &q.filters,
             breakdown: q.breakdown.as_ref(),
-            engagement: q.steps.iter().any(|t| t.needs_engagement()),
+            engagement: q.steps.iter().filter(|t| t.needs_engagement()).collect(),
         },
         &mut b,
     );

@@ -10,7 +10,7 @@
 
 use duckdb::types::Value;
 use waymark_core::trigger::NUMERIC_PATTERN;
-use waymark_core::{Attribute, Filter, FilterOp, PropOp, Subject, TimeBounds, Trigger};
+use waymark_core::{Attribute, Filter, FilterOp, PathPattern, PropOp, Subject, TimeBounds, Trigger};
 
 /// Parameters in the order of their `$n` placeholders.
 #[derive(Default)]
@@ -58,6 +58,40 @@ fn equals(v: &str, want: &str, b: &mut Binds) -> String {
     }
 }
 
+/// `pathname` matches the pattern.
+fn path_condition(path: &PathPattern, b: &mut Binds) -> String {
+    if path.is_exact() {
+        let p = b.text(path.as_str());
+        format!("pathname = {p}")
+    } else {
+        let p = b.text(&path.to_regex());
+        format!("regexp_full_match(pathname, {p})")
+    }
+}
+
+/// The rows whose page engagement can matter to `triggers` (those with engagement
+/// conditions): their pageviews, engagement events and custom events, on their paths.
+fn engagement_rows(triggers: &[&Trigger], b: &mut Binds) -> String {
+    let mut names = vec!["'pageview'".to_string(), "'engagement'".to_string()];
+    let mut paths = Vec::new();
+    let mut all_paths = false;
+    for t in triggers {
+        if let Subject::Event(n) = &t.subject {
+            names.push(b.text(n));
+        }
+        match &t.path {
+            Some(p) => paths.push(path_condition(p, b)),
+            None => all_paths = true,
+        }
+    }
+    let path = if all_paths || paths.is_empty() {
+        "true".to_string()
+    } else {
+        paths.join(" OR ")
+    };
+    format!("(name IN ({}) AND ({path}))", names.join(", "))
+}
+
 /// A boolean SQL expression over an `ev` row for `t`.
 pub(crate) fn condition(t: &Trigger, b: &mut Binds) -> String {
     let mut parts = Vec::new();
@@ -69,13 +103,7 @@ pub(crate) fn condition(t: &Trigger, b: &mut Binds) -> String {
         }
     }
     if let Some(path) = &t.path {
-        if path.is_exact() {
-            let p = b.text(path.as_str());
-            parts.push(format!("pathname = {p}"));
-        } else {
-            let p = b.text(&path.to_regex());
-            parts.push(format!("regexp_full_match(pathname, {p})"));
-        }
+        parts.push(path_condition(path, b));
     }
     for c in &t.props {
         let key = b.text(&c.key);
@@ -144,7 +172,8 @@ pub(crate) struct Scope<'a> {
     pub bounds: TimeBounds,
     pub filters: &'a [Filter],
     pub breakdown: Option<&'a Attribute>,
-    pub engagement: bool,
+    /// The triggers with engagement conditions (page engagement is attached when any).
+    pub engagement: Vec<&'a Trigger>,
 }
 
 /// CTEs ending in `ev`: the scoped events with `seg` (the breakdown value, `''` without one)
@@ -153,9 +182,32 @@ pub(crate) fn scoped_events(scope: &Scope<'_>, b: &mut Binds) -> String {
     let site = b.text(scope.site);
     let from = b.push(Value::BigInt(scope.bounds.from_ms));
     let to = b.push(Value::BigInt(scope.bounds.to_ms));
+    // Only the columns triggers, values and the asked-for attributes read: the window and
+    // join below then move a fraction of each row.
+    let mut columns: Vec<&str> = vec![
+        "visitor_id",
+        "session_id",
+        "timestamp",
+        "name",
+        "pathname",
+        "prop_keys",
+        "prop_values",
+        "revenue_amount",
+        "revenue_currency",
+        "engagement_ms",
+        "scroll_depth",
+    ];
+    for a in scope.filters.iter().map(|f| &f.attribute).chain(scope.breakdown) {
+        if let Some(c) = a.column() {
+            if !columns.contains(&c) {
+                columns.push(c);
+            }
+        }
+    }
     let mut ctes = vec![format!(
-        "base AS (SELECT * FROM events WHERE site_id = {site} \
-         AND timestamp >= epoch_ms({from}::BIGINT) AND timestamp < epoch_ms({to}::BIGINT))"
+        "base AS (SELECT {} FROM events WHERE site_id = {site} \
+         AND timestamp >= epoch_ms({from}::BIGINT) AND timestamp < epoch_ms({to}::BIGINT))",
+        columns.join(", ")
     )];
 
     let need_visits = !scope.filters.is_empty() || scope.breakdown.is_some();
@@ -181,14 +233,16 @@ pub(crate) fn scoped_events(scope: &Scope<'_>, b: &mut Binds) -> String {
         ));
     }
 
-    let (rows, engagement_cols, engagement_join) = if scope.engagement {
-        ctes.push(
+    let rows = if scope.engagement.is_empty() {
+        "base"
+    } else {
+        let paged = engagement_rows(&scope.engagement, b);
+        ctes.push(format!(
             "pv AS (SELECT *, count(*) FILTER (WHERE name = 'pageview') OVER (
                  PARTITION BY visitor_id, session_id, pathname ORDER BY timestamp
                  RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS page_view_no
-             FROM base)"
-                .to_string(),
-        );
+             FROM base WHERE {paged})"
+        ));
         ctes.push(
             "pages AS (SELECT visitor_id, session_id, pathname, page_view_no,
                  sum(coalesce(engagement_ms, 0)) AS engaged_ms, max(coalesce(scroll_depth, 0)) AS scroll
@@ -196,14 +250,18 @@ pub(crate) fn scoped_events(scope: &Scope<'_>, b: &mut Binds) -> String {
              GROUP BY visitor_id, session_id, pathname, page_view_no)"
                 .to_string(),
         );
-        (
-            "pv",
-            ", coalesce(p.engaged_ms, 0) AS page_engaged_ms, coalesce(p.scroll, 0) AS page_scroll",
-            " LEFT JOIN pages p ON p.visitor_id = e.visitor_id AND p.session_id = e.session_id \
-              AND p.pathname = e.pathname AND p.page_view_no = e.page_view_no",
-        )
-    } else {
-        ("base", "", "")
+        ctes.push(format!(
+            "paged AS (
+                 SELECT e.* EXCLUDE (page_view_no), coalesce(p.engaged_ms, 0)::BIGINT AS page_engaged_ms,
+                        coalesce(p.scroll, 0)::INTEGER AS page_scroll
+                 FROM pv e LEFT JOIN pages p ON p.visitor_id = e.visitor_id
+                     AND p.session_id = e.session_id AND p.pathname = e.pathname
+                     AND p.page_view_no = e.page_view_no
+                 UNION ALL
+                 SELECT *, 0::BIGINT AS page_engaged_ms, 0::INTEGER AS page_scroll
+                 FROM base WHERE NOT {paged})"
+        ));
+        "paged"
     };
     let (seg, visit_join) = match (need_visits, scope.breakdown.is_some()) {
         (true, true) => (
@@ -222,7 +280,7 @@ pub(crate) fn scoped_events(scope: &Scope<'_>, b: &mut Binds) -> String {
         format!(" WHERE {}", wheres.join(" AND "))
     };
     ctes.push(format!(
-        "ev AS (SELECT e.*{engagement_cols}{seg} FROM {rows} e{engagement_join}{visit_join}{filter})"
+        "ev AS (SELECT e.*{seg} FROM {rows} e{visit_join}{filter})"
     ));
     ctes.join(",\n")
 }

@@ -149,8 +149,26 @@ fn pct(x: Option<f64>) -> String {
     x.map(|v| format!("{v:.1}%")).unwrap_or_default()
 }
 
+/// `2,395,212 EUR` for large amounts, `165.40 EUR` for small ones.
 fn money(v: f64, currency: &str) -> String {
-    format!("{v:.2} {currency}").trim().to_string()
+    let text = if v.abs() >= 1000.0 {
+        let digits = format!("{:.0}", v.abs());
+        let mut grouped = String::new();
+        for (i, c) in digits.chars().enumerate() {
+            if i > 0 && matches!((digits.len() - i) % 3, 0) {
+                grouped.push(',');
+            }
+            grouped.push(c);
+        }
+        if v < 0.0 {
+            format!("-{grouped}")
+        } else {
+            grouped
+        }
+    } else {
+        format!("{v:.2}")
+    };
+    format!("{text} {currency}").trim().to_string()
 }
 
 /// The text report.
@@ -196,7 +214,7 @@ pub fn render(r: &FunnelReport, range: &str, tz: &str, compare: Option<&str>) ->
         ));
         for (i, o) in r.opportunities.iter().enumerate() {
             let score = if r.value.source == "none" {
-                format!("{:.1}", o.score)
+                money(o.score, "")
             } else {
                 money(o.score, &r.value.currency)
             };
@@ -369,5 +387,7 @@ mod tests {
         assert!(parse_step("Home: pageview products").is_err());
         assert_eq!(duration(12_400), "12s");
         assert_eq!(duration(185_000), "3m 05s");
+        assert_eq!(money(2_395_212.4, "EUR"), "2,395,212 EUR");
+        assert_eq!(money(165.4, ""), "165.40");
     }
 }

@@ -55,7 +55,9 @@ pub fn chromium_or_skip(test: &str) -> Option<PathBuf> {
             "{test}: Chromium not found and CI is set, so this is a failure, not a skip. \
              Install it with `apt-get install -y chromium` (test.sh does) or set WAYMARK_CHROMIUM."
         );
-        eprintln!(
+        // Written to the real stderr: libtest captures eprintln! of passing tests.
+        let _ = writeln!(
+            std::io::stderr(),
             "NOTICE: skipping {test}: Chromium not found (apt-get install -y chromium, or set \
              WAYMARK_CHROMIUM). Under CI=true this would fail."
         );
