@@ -10,7 +10,9 @@
 
 use duckdb::types::Value;
 use waymark_core::trigger::NUMERIC_PATTERN;
-use waymark_core::{Attribute, Filter, FilterOp, PathPattern, PropOp, Subject, TimeBounds, Trigger};
+use waymark_core::{
+    Attribute, Filter, FilterOp, PathPattern, PropOp, Subject, TimeBounds, Trigger,
+};
 
 /// Parameters in the order of their `$n` placeholders.
 #[derive(Default)]
@@ -197,7 +199,12 @@ pub(crate) fn scoped_events(scope: &Scope<'_>, b: &mut Binds) -> String {
         "engagement_ms",
         "scroll_depth",
     ];
-    for a in scope.filters.iter().map(|f| &f.attribute).chain(scope.breakdown) {
+    for a in scope
+        .filters
+        .iter()
+        .map(|f| &f.attribute)
+        .chain(scope.breakdown)
+    {
         if let Some(c) = a.column() {
             if !columns.contains(&c) {
                 columns.push(c);
