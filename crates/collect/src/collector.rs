@@ -134,6 +134,11 @@ impl Collector {
         self.idempotency.lock().extend(keys);
     }
 
+    /// Forgets an idempotency key whose event could not be made durable, so its retry counts.
+    pub fn forget_key(&self, key: &str) {
+        self.idempotency.lock().remove(key);
+    }
+
     /// Restores open sessions from recent stored events.
     pub fn restore_session(&self, site: &str, visitor_id: u64, session_id: u64, last_ms: i64) {
         self.sessions

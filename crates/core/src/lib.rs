@@ -11,6 +11,7 @@ pub mod range;
 pub mod segment;
 pub mod sink;
 pub mod site;
+pub mod stats;
 pub mod trigger;
 
 pub use conversion::{Change, Conversion, ConversionKind, ConversionValue, DefinitionError};

@@ -124,28 +124,13 @@ fn authorize(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
     if state.config.api_keys.is_empty() {
         return Ok(());
     }
-    let key = headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim)
-        .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "changing definitions needs `Authorization: Bearer <api key>`",
-            )
-        })?;
-    let ok = state.config.api_keys.iter().any(|k| {
-        k.len() == key.len()
-            && k.bytes()
-                .zip(key.bytes())
-                .fold(0u8, |a, (x, y)| a | (x ^ y))
-                == 0
-    });
-    if ok {
+    if crate::auth::bearer(&state.config, headers)? {
         Ok(())
     } else {
-        Err(ApiError::new(StatusCode::UNAUTHORIZED, "unknown API key"))
+        Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "changing definitions needs `Authorization: Bearer <api key>`",
+        ))
     }
 }
 

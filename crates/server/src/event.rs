@@ -44,12 +44,7 @@ async fn handle(
     body: Body,
 ) -> Result<Response, ApiError> {
     let limit = state.config.max_body_bytes;
-    let bytes = axum::body::to_bytes(body, limit).await.map_err(|_| {
-        ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            format!("request body is larger than {limit} bytes"),
-        )
-    })?;
+    let bytes = read_body(body, limit).await?;
     let mut payload =
         Payload::parse(&bytes).map_err(|e| ApiError::bad_field(e.field, e.to_string()))?;
 
@@ -106,19 +101,12 @@ async fn handle(
             .into_response()),
         Outcome::Accepted(events) => match state.log.append(events).await {
             Ok(_) => Ok((StatusCode::ACCEPTED, "ok").into_response()),
-            Err(LogError::Busy) => Err(ApiError {
-                retry_after_s: Some(1),
-                ..ApiError::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "ingest is saturated; retry shortly",
-                )
-            }),
             Err(e) => {
-                tracing::error!(error = %e, "event could not be made durable");
-                Err(ApiError::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "the event could not be stored durably; retry shortly",
-                ))
+                // Not stored: a retry with the same key must not be taken for a duplicate.
+                if let Some(key) = &payload.idempotency_key {
+                    state.collector.forget_key(key);
+                }
+                Err(log_error(e))
             }
         },
     }
@@ -126,32 +114,58 @@ async fn handle(
 
 /// `Authorization: Bearer <key>`: absent is fine (browser events), wrong is an error.
 fn authenticated(state: &AppState, headers: &HeaderMap) -> Result<bool, ApiError> {
-    let Some(value) = headers.get("authorization") else {
-        return Ok(false);
-    };
-    let key = value
-        .to_str()
-        .ok()
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim)
-        .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "Authorization must be `Bearer <api key>`",
+    crate::auth::bearer(&state.config, headers)
+}
+
+/// The answer when the ingest log could not take an event: always retryable.
+fn log_error(e: LogError) -> ApiError {
+    match e {
+        LogError::Busy => ApiError {
+            retry_after_s: Some(1),
+            ..ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "ingest is saturated; retry shortly",
             )
-        })?;
-    if state
-        .config
-        .api_keys
-        .iter()
-        .any(|k| constant_time_eq(k.as_bytes(), key.as_bytes()))
-    {
-        Ok(true)
-    } else {
-        Err(ApiError::new(StatusCode::UNAUTHORIZED, "unknown API key"))
+        },
+        e => {
+            tracing::error!(error = %e, "event could not be made durable");
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the event could not be stored durably; retry shortly",
+            )
+        }
     }
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+/// Bodies up to this size are read to the end even when refused, so the client (still
+/// writing) receives the 413 instead of a reset connection.
+const DRAIN_LIMIT: usize = 16 * 1024 * 1024;
+
+/// Reads the body, refusing it with 413 past `limit` bytes.
+async fn read_body(mut body: Body, limit: usize) -> Result<Vec<u8>, ApiError> {
+    use axum::body::HttpBody;
+    let mut buf = Vec::new();
+    let mut seen = 0usize;
+    let failed =
+        |e: axum::Error| ApiError::bad_field("body", format!("body: could not be read ({e})"));
+    while let Some(frame) =
+        std::future::poll_fn(|cx| std::pin::Pin::new(&mut body).poll_frame(cx)).await
+    {
+        let Ok(data) = frame.map_err(failed)?.into_data() else {
+            continue;
+        };
+        seen += data.len();
+        if seen <= limit {
+            buf.extend_from_slice(&data);
+        } else if seen > DRAIN_LIMIT {
+            break;
+        }
+    }
+    if seen > limit {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("request body is larger than {limit} bytes"),
+        ));
+    }
+    Ok(buf)
 }

@@ -2,13 +2,16 @@
 //! tracker script and the conversions and funnels API, wired to the collector, the durable
 //! ingest log, the store and insight.
 
+pub mod auth;
 pub mod client_ip;
 pub mod config;
 pub mod conversions_api;
 pub mod error;
 pub mod event;
+pub mod openapi;
 pub mod runtime;
 pub mod state;
+pub mod stats_api;
 pub mod tracker;
 
 pub use config::ServerConfig;

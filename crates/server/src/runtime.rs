@@ -247,6 +247,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/metrics", get(metrics))
         .route("/js/{name}", get(crate::tracker::script))
         .merge(crate::conversions_api::routes())
+        .merge(crate::stats_api::routes())
+        .merge(crate::openapi::routes())
         .with_state(state)
 }
 

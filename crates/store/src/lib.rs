@@ -54,6 +54,12 @@ pub trait EventStore: Send + Sync {
         limit: usize,
     ) -> Result<Vec<BreakdownRow>, StoreError>;
 
+    /// The Stats API's aggregate query: metrics per dimension values, filtered, ordered, paged.
+    fn aggregate(
+        &self,
+        query: &waymark_core::stats::AggregateQuery,
+    ) -> Result<waymark_core::stats::AggregateResult, StoreError>;
+
     /// Creates or replaces a site's conversion definition by name.
     fn save_conversion(&self, site: &str, conversion: &Conversion) -> Result<Change, StoreError>;
     /// A site's conversion definitions, oldest first.

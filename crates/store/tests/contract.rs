@@ -122,6 +122,78 @@ fn contract(store: &dyn EventStore) {
         o.visit_duration_s
     );
 
+    // The Stats API's aggregate agrees with the overview, and groups by local time and props.
+    {
+        use waymark_core::stats::*;
+        let q = AggregateQuery {
+            site: "a.example".into(),
+            bounds: day,
+            timezone: "Europe/Paris".parse().unwrap(),
+            metrics: vec![
+                Metric::Visitors,
+                Metric::Visits,
+                Metric::Pageviews,
+                Metric::Events,
+                Metric::BounceRate,
+                Metric::VisitDuration,
+            ],
+            dimensions: Vec::new(),
+            filter: None,
+            order_by: Vec::new(),
+            limit: 10,
+            offset: 0,
+        };
+        let r = store.aggregate(&q).unwrap();
+        assert_eq!(
+            r.rows[0].metrics,
+            vec![
+                o.visitors as f64,
+                o.visits as f64,
+                o.pageviews as f64,
+                o.events as f64,
+                o.bounce_rate.round(),
+                o.visit_duration_s.round()
+            ]
+        );
+        let by_hour = store
+            .aggregate(&AggregateQuery {
+                metrics: vec![Metric::Visits],
+                dimensions: vec![StatsDimension::Time(TimeBucket::Hour)],
+                ..q.clone()
+            })
+            .unwrap();
+        let hours: Vec<_> = by_hour
+            .rows
+            .iter()
+            .map(|r| (r.dimensions[0].as_str(), r.metrics[0]))
+            .collect();
+        assert_eq!(
+            hours,
+            vec![
+                ("2026-01-01 01:00:00", 1.0),
+                ("2026-01-01 02:00:00", 1.0),
+                ("2026-01-01 04:00:00", 1.0),
+                ("2026-01-01 11:00:00", 1.0)
+            ]
+        );
+        let plans = store
+            .aggregate(&AggregateQuery {
+                metrics: vec![Metric::Events],
+                dimensions: vec![StatsDimension::Prop("plan".into())],
+                filter: Some(StatsFilter::Compare {
+                    op: StatsOp::Is,
+                    dimension: StatsDimension::Name,
+                    values: vec!["Purchase".into(), "Signup".into()],
+                    case_sensitive: true,
+                }),
+                ..q.clone()
+            })
+            .unwrap();
+        assert_eq!(plans.total_rows, 2);
+        assert_eq!(plans.rows[0].dimensions, vec!["(none)"]);
+        assert_eq!(plans.rows[1].dimensions, vec!["pro"]);
+    }
+
     // Time bounds are half-open.
     let first_hour = TimeBounds {
         from_ms: T0,

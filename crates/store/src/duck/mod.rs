@@ -5,6 +5,7 @@
 //! rest by zone maps. `events` is a view over both, which is what users query with `waymark sql`.
 //! Extension auto-install and auto-load are off: the store never touches the network.
 
+mod aggregate;
 mod append;
 mod conversions;
 mod definitions;
@@ -238,6 +239,13 @@ impl EventStore for DuckStore {
         limit: usize,
     ) -> Result<Vec<BreakdownRow>, StoreError> {
         self.read(|c| stats::breakdown(c, site, bounds, dimension, limit))
+    }
+
+    fn aggregate(
+        &self,
+        query: &waymark_core::stats::AggregateQuery,
+    ) -> Result<waymark_core::stats::AggregateResult, StoreError> {
+        self.read(|c| aggregate::aggregate(c, query))
     }
 
     fn save_conversion(&self, site: &str, conversion: &Conversion) -> Result<Change, StoreError> {

@@ -76,7 +76,10 @@ pub fn run(args: DemoArgs) -> Result<()> {
     if args.no_serve {
         return Ok(());
     }
-    println!("open http://{}/ (site {DEMO_SITE})", config.listen);
+    println!(
+        "serving http://{} for {DEMO_SITE}: Stats API at /api/v2/query, tracker at /js/script.js, events at /api/event",
+        config.listen
+    );
     super::runtime()?.block_on(waymark_server::run(config))?;
     Ok(())
 }
