@@ -2,6 +2,7 @@
 //! tracker script and the conversions and funnels API, wired to the collector, the durable
 //! ingest log, the store and insight.
 
+pub mod accounts;
 pub mod auth;
 pub mod client_ip;
 pub mod config;
@@ -9,6 +10,7 @@ pub mod conversions_api;
 pub mod error;
 pub mod event;
 pub mod openapi;
+mod pages;
 pub mod runtime;
 pub mod state;
 pub mod stats_api;

@@ -41,6 +41,7 @@ const fn r(
 }
 
 const JSON: Option<&str> = Some("application/json");
+const FORM: Option<&str> = Some("application/x-www-form-urlencoded");
 
 /// Every operation of the HTTP API.
 pub const ROUTES: &[Route] = &[
@@ -65,6 +66,10 @@ pub const ROUTES: &[Route] = &[
     r("get", "/api/sites/{site}/reports/conversions", "Conversion report (query: range, filters, breakdown).", "none", None),
     r("get", "/api/sites/{site}/reports/funnels/{name}", "Saved funnel report (query: range, filters, breakdown, compare).", "none", None),
     r("post", "/api/sites/{site}/reports/funnel", "Ad-hoc funnel report for a funnel in the body.", "none", JSON),
+    r("get", "/", "Dashboard entry (HTML): redirects to /login without a session; lists sites, `?site=` shows its last 30 days.", "session", None),
+    r("get", "/login", "Sign-in page (HTML) with a CSRF token; explains first-run setup when no users exist.", "none", None),
+    r("post", "/login", "Sign in (form: email, password, csrf); sets the waymark_session cookie, 303 to /.", "none", FORM),
+    r("post", "/logout", "Sign out (form: csrf); ends the session, 303 to /login.", "session", FORM),
 ];
 
 /// The route serving the document.
@@ -222,6 +227,7 @@ mod tests {
             include_str!("conversions_api.rs"),
             include_str!("stats_api.rs"),
             include_str!("openapi.rs"),
+            include_str!("accounts.rs"),
         ];
         let routed: BTreeSet<(String, String)> =
             sources.iter().flat_map(|s| routes_in_source(s)).collect();

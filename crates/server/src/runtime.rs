@@ -249,6 +249,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .merge(crate::conversions_api::routes())
         .merge(crate::stats_api::routes())
         .merge(crate::openapi::routes())
+        .merge(crate::accounts::routes())
         .with_state(state)
 }
 

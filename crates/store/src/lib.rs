@@ -3,11 +3,13 @@
 //! ClickHouse backend can implement it unchanged; contract tests in `tests/contract.rs` are
 //! written once against the trait.
 
+pub mod accounts;
 pub mod duck;
 pub mod error;
 pub mod query;
 pub mod sink;
 
+pub use accounts::{LoginSession, User};
 pub use error::StoreError;
 pub use query::{BreakdownRow, Dimension, Overview, Table};
 pub use sink::StoreSink;
@@ -76,6 +78,24 @@ pub trait EventStore: Send + Sync {
     fn conversion_counts(&self, query: &ConversionQuery) -> Result<ConversionCounts, StoreError>;
     /// Visitors reaching each funnel step (semantics: `docs/funnels.md`).
     fn funnel(&self, query: &FunnelQuery) -> Result<FunnelCounts, StoreError>;
+
+    /// Creates a user, or replaces the password and role of an existing one. Returns whether
+    /// the user is new.
+    fn save_user(&self, user: &User) -> Result<bool, StoreError>;
+    /// All users, by email.
+    fn users(&self) -> Result<Vec<User>, StoreError>;
+    /// One user by email (lower-cased).
+    fn user(&self, email: &str) -> Result<Option<User>, StoreError> {
+        Ok(self.users()?.into_iter().find(|u| u.email == email))
+    }
+    /// Deletes a user and their sessions. Returns whether the user existed.
+    fn remove_user(&self, email: &str) -> Result<bool, StoreError>;
+    /// Stores a login session (and drops sessions that expired before its creation).
+    fn create_session(&self, session: &LoginSession) -> Result<(), StoreError>;
+    /// A session by the hash of its id, expired or not.
+    fn session(&self, id_hash: &str) -> Result<Option<LoginSession>, StoreError>;
+    /// Deletes a session. Returns whether it existed.
+    fn delete_session(&self, id_hash: &str) -> Result<bool, StoreError>;
 
     /// Background upkeep: clusters recent rows by site and time and bounds the store's WAL.
     fn maintain(&self) -> Result<(), StoreError>;

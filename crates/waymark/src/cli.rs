@@ -48,6 +48,38 @@ pub enum Command {
     Conversions(ConversionsCommand),
     /// A funnel's steps, drop-off, weakest step and opportunities; `funnel list|add|remove`.
     Funnel(FunnelArgs),
+    /// Dashboard users: add (or reset a password), list, remove.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum UserCommand {
+    /// Add a user, or set an existing user's password and role. The password comes from
+    /// --password-stdin or the WAYMARK_PASSWORD environment variable; it is never echoed.
+    Add {
+        /// Email address (the login name).
+        email: String,
+        /// Administrator (may manage sites and users).
+        #[arg(long)]
+        admin: bool,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// List users.
+    List {
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Remove a user and end their sessions.
+    Remove {
+        email: String,
+        #[command(flatten)]
+        common: Common,
+    },
 }
 
 #[derive(Args, Debug)]

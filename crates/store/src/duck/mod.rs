@@ -5,6 +5,7 @@
 //! rest by zone maps. `events` is a view over both, which is what users query with `waymark sql`.
 //! Extension auto-install and auto-load are off: the store never touches the network.
 
+mod accounts;
 mod aggregate;
 mod append;
 mod conversions;
@@ -278,6 +279,30 @@ impl EventStore for DuckStore {
 
     fn funnel(&self, query: &FunnelQuery) -> Result<FunnelCounts, StoreError> {
         self.read(|c| funnel::counts(c, query))
+    }
+
+    fn save_user(&self, user: &crate::User) -> Result<bool, StoreError> {
+        accounts::save_user(&self.writer.lock(), user)
+    }
+
+    fn users(&self) -> Result<Vec<crate::User>, StoreError> {
+        self.read(accounts::users)
+    }
+
+    fn remove_user(&self, email: &str) -> Result<bool, StoreError> {
+        accounts::remove_user(&self.writer.lock(), email)
+    }
+
+    fn create_session(&self, session: &crate::LoginSession) -> Result<(), StoreError> {
+        accounts::create_session(&self.writer.lock(), session)
+    }
+
+    fn session(&self, id_hash: &str) -> Result<Option<crate::LoginSession>, StoreError> {
+        self.read(|c| accounts::session(c, id_hash))
+    }
+
+    fn delete_session(&self, id_hash: &str) -> Result<bool, StoreError> {
+        accounts::delete_session(&self.writer.lock(), id_hash)
     }
 
     fn maintain(&self) -> Result<(), StoreError> {

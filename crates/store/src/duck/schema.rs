@@ -87,6 +87,21 @@ fn migrations() -> Vec<String> {
              trigger_text VARCHAR
          );"
         .to_string(),
+        // 3: dashboard users and login sessions (see `accounts.rs`). Password hashes are argon2
+        // PHC strings; sessions are keyed by a hash of the id the browser holds.
+        "CREATE TABLE users (
+             email VARCHAR NOT NULL,
+             password_hash VARCHAR NOT NULL,
+             admin BOOLEAN NOT NULL,
+             created_ms BIGINT NOT NULL
+         );
+         CREATE TABLE login_sessions (
+             id_hash VARCHAR NOT NULL,
+             email VARCHAR NOT NULL,
+             created_ms BIGINT NOT NULL,
+             expires_ms BIGINT NOT NULL
+         );"
+        .to_string(),
     ]
 }
 

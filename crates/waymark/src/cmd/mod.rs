@@ -8,6 +8,7 @@ mod serve;
 mod site;
 mod sql;
 mod stats;
+mod user;
 
 use anyhow::Result;
 
@@ -25,6 +26,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Bench(BenchCommand::Load(a)) => bench::load(a),
         Command::Conversions(c) => conversions::run(c),
         Command::Funnel(a) => funnel::run(a),
+        Command::User(c) => user::run(c),
     }
 }
 

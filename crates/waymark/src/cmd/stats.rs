@@ -35,10 +35,10 @@ pub fn run(args: StatsArgs) -> Result<()> {
         println!("  {title:<30} {:>9}", "visitors");
         let max = rows.first().map(|r| r.visitors as f64).unwrap_or(0.0);
         for r in rows {
-            let label = if r.value.is_empty() {
-                "(none)"
-            } else {
-                &r.value
+            let label = match (r.value.is_empty(), dim) {
+                (false, _) => r.value.as_str(),
+                (true, Dimension::Source) => "Direct / None",
+                (true, _) => "(none)",
             };
             println!(
                 "  {:<30} {:>9}  {}",

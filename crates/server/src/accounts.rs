@@ -1,0 +1,504 @@
+//! Dashboard accounts over HTTP: the sign-in page, sessions and the entry page.
+//!
+//! - `GET /` redirects to `/login` without a valid session; with one it names the user and
+//!   lists the sites (`/?site=...` adds that site's last-30-days numbers).
+//! - `POST /login` verifies the password with argon2 (constant-time comparison of the hash),
+//!   then creates a session: a random 32-byte id held by the browser in the `waymark_session`
+//!   cookie (HttpOnly, SameSite=Strict, Path=/, Secure when the request came over TLS through
+//!   a trusted proxy) and stored only as a BLAKE2s digest, with an expiry.
+//! - CSRF: the sign-in and sign-out forms carry a token that must equal the `waymark_csrf`
+//!   cookie (double submit; the cookie is SameSite=Strict, so other sites cannot send it).
+//! - Failed sign-ins are limited per client IP, in memory: [`MAX_FAILURES`] per
+//!   [`FAILURE_WINDOW`], then 429 until the window passes.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use axum::extract::{ConnectInfo, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Extension, Form, Router};
+use blake2::{Blake2s256, Digest};
+use rand::RngCore;
+use serde::Deserialize;
+use waymark_core::range::DateRange;
+use waymark_store::{LoginSession, User};
+
+use crate::client_ip::client_ip;
+use crate::pages;
+use crate::state::AppState;
+
+/// The session cookie's name.
+pub const SESSION_COOKIE: &str = "waymark_session";
+/// The CSRF double-submit cookie's name.
+pub const CSRF_COOKIE: &str = "waymark_csrf";
+/// How long a session lasts.
+pub const SESSION_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
+/// Failed sign-ins allowed per client IP within [`FAILURE_WINDOW`].
+pub const MAX_FAILURES: usize = 10;
+/// The window failed sign-ins are counted in.
+pub const FAILURE_WINDOW: Duration = Duration::from_secs(15 * 60);
+
+/// Hashes a password as an argon2id PHC string with a random salt.
+pub fn hash_password(password: &str) -> Result<String, String> {
+    let mut salt = [0u8; 16];
+    rand::rng().fill_bytes(&mut salt);
+    let salt = SaltString::encode_b64(&salt).map_err(|e| e.to_string())?;
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| e.to_string())
+}
+
+/// Whether `password` matches a PHC hash (false for an unreadable hash).
+pub fn verify_password(password: &str, phc: &str) -> bool {
+    PasswordHash::new(phc).is_ok_and(|h| {
+        Argon2::default()
+            .verify_password(password.as_bytes(), &h)
+            .is_ok()
+    })
+}
+
+/// Normalises an email address for lookup.
+pub fn normalize_email(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+/// A hash verified for unknown emails, so their answer takes as long as a wrong password.
+fn dummy_hash() -> &'static str {
+    static HASH: OnceLock<String> = OnceLock::new();
+    HASH.get_or_init(|| hash_password("waymark-no-such-user").unwrap_or_default())
+}
+
+fn random_hex(bytes: usize) -> String {
+    let mut buf = vec![0u8; bytes];
+    rand::rng().fill_bytes(&mut buf);
+    hex(&buf)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The stored form of a session id.
+fn session_hash(id: &str) -> String {
+    hex(&Blake2s256::digest(id.as_bytes()))
+}
+
+fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+/// Failed sign-ins per client IP.
+#[derive(Default)]
+pub struct LoginLimiter {
+    failures: Mutex<HashMap<IpAddr, Vec<Instant>>>,
+}
+
+impl LoginLimiter {
+    fn blocked(&self, ip: IpAddr) -> bool {
+        let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        let now = Instant::now();
+        map.retain(|_, v| {
+            v.retain(|t| now.duration_since(*t) < FAILURE_WINDOW);
+            !v.is_empty()
+        });
+        map.get(&ip).is_some_and(|v| v.len() >= MAX_FAILURES)
+    }
+
+    fn fail(&self, ip: IpAddr) {
+        let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        map.entry(ip).or_default().push(Instant::now());
+    }
+
+    fn clear(&self, ip: IpAddr) {
+        let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        map.remove(&ip);
+    }
+}
+
+/// The account routes: `/`, `/login`, `/logout`.
+pub fn routes() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/", get(home))
+        .route("/login", get(login_page).post(login))
+        .route("/logout", post(logout))
+        .layer(Extension(Arc::new(LoginLimiter::default())))
+}
+
+fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+}
+
+/// Whether the request reached the proxy over TLS (believed only from a trusted proxy).
+fn over_tls(state: &AppState, peer: IpAddr, headers: &HeaderMap) -> bool {
+    state.config.trusted_proxies.contains(peer)
+        && headers
+            .get("x-forwarded-proto")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.split(',').next().unwrap_or("").trim() == "https")
+}
+
+fn set_cookie(name: &str, value: &str, max_age: Option<u64>, secure: bool) -> String {
+    let mut c = format!("{name}={value}; HttpOnly; SameSite=Strict; Path=/");
+    if let Some(age) = max_age {
+        c.push_str(&format!("; Max-Age={age}"));
+    }
+    if secure {
+        c.push_str("; Secure");
+    }
+    c
+}
+
+/// The CSRF token of this browser, and a cookie to set when it is new.
+fn csrf_token(headers: &HeaderMap, secure: bool) -> (String, Option<String>) {
+    match cookie(headers, CSRF_COOKIE).filter(|t| t.len() == 64) {
+        Some(t) => (t, None),
+        None => {
+            let t = random_hex(32);
+            let c = set_cookie(CSRF_COOKIE, &t, None, secure);
+            (t, Some(c))
+        }
+    }
+}
+
+/// Whether a form's token matches the CSRF cookie (constant-time).
+fn csrf_ok(headers: &HeaderMap, form_token: &str) -> bool {
+    let Some(cookie) = cookie(headers, CSRF_COOKIE) else {
+        return false;
+    };
+    let (a, b) = (cookie.as_bytes(), form_token.as_bytes());
+    a.len() == b.len() && !a.is_empty() && a.iter().zip(b).fold(0u8, |d, (x, y)| d | (x ^ y)) == 0
+}
+
+fn see_other(to: &str, cookies: &[String]) -> Response {
+    let mut r = (StatusCode::SEE_OTHER, [(header::LOCATION, to.to_string())]).into_response();
+    for c in cookies {
+        if let Ok(v) = c.parse() {
+            r.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
+    r
+}
+
+fn page(status: StatusCode, html: String, cookies: &[String]) -> Response {
+    let mut r = (status, [(header::CACHE_CONTROL, "no-store")], Html(html)).into_response();
+    for c in cookies {
+        if let Ok(v) = c.parse() {
+            r.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
+    r
+}
+
+fn store_failed(e: impl std::fmt::Display) -> Response {
+    tracing::error!(error = %e, "accounts: store failed");
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        Html("<!doctype html><title>Waymark</title><p>The store is unavailable; try again.</p>"),
+    )
+        .into_response()
+}
+
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, String> + Send + 'static,
+) -> Result<T, String> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| e.to_string())?
+}
+
+/// The signed-in user's session, if the cookie names a live one.
+async fn current_session(
+    state: &Arc<AppState>,
+    headers: &HeaderMap,
+) -> Result<Option<LoginSession>, String> {
+    let Some(id) = cookie(headers, SESSION_COOKIE) else {
+        return Ok(None);
+    };
+    let st = state.clone();
+    let hash = session_hash(&id);
+    let session = blocking(move || st.store.session(&hash).map_err(|e| e.to_string())).await?;
+    Ok(session.filter(|s| s.expires_ms > now_ms()))
+}
+
+#[derive(Deserialize)]
+struct HomeQuery {
+    site: Option<String>,
+}
+
+async fn home(
+    State(state): State<Arc<AppState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Query(q): Query<HomeQuery>,
+) -> Response {
+    let session = match current_session(&state, &headers).await {
+        Ok(Some(s)) => s,
+        Ok(None) => return see_other("/login", &[]),
+        Err(e) => return store_failed(e),
+    };
+    let secure = over_tls(&state, peer.ip(), &headers);
+    let (csrf, new_cookie) = csrf_token(&headers, secure);
+    let st = state.clone();
+    let chosen = q.site;
+    let loaded = blocking(move || {
+        let sites = st.store.sites().map_err(|e| e.to_string())?;
+        let numbers = match chosen.and_then(|c| sites.iter().find(|s| s.domain == c).cloned()) {
+            Some(site) => {
+                let bounds = DateRange::LastDays(30).bounds(site.tz(), chrono::Utc::now());
+                let o = st
+                    .store
+                    .overview(&site.domain, bounds)
+                    .map_err(|e| e.to_string())?;
+                Some(pages::SiteNumbers {
+                    domain: site.domain.clone(),
+                    visitors: o.visitors,
+                    visits: o.visits,
+                    pageviews: o.pageviews,
+                    bounce_rate: o.bounce_rate,
+                    visit_duration_s: o.visit_duration_s,
+                })
+            }
+            None => None,
+        };
+        Ok((
+            sites.into_iter().map(|s| s.domain).collect::<Vec<_>>(),
+            numbers,
+        ))
+    })
+    .await;
+    match loaded {
+        Ok((sites, numbers)) => page(
+            StatusCode::OK,
+            pages::home(&csrf, &session.email, &sites, numbers.as_ref()),
+            &new_cookie.into_iter().collect::<Vec<_>>(),
+        ),
+        Err(e) => store_failed(e),
+    }
+}
+
+async fn no_users(state: &Arc<AppState>) -> Result<bool, String> {
+    let st = state.clone();
+    blocking(move || {
+        st.store
+            .users()
+            .map(|u| u.is_empty())
+            .map_err(|e| e.to_string())
+    })
+    .await
+}
+
+async fn login_page(
+    State(state): State<Arc<AppState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+) -> Response {
+    match current_session(&state, &headers).await {
+        Ok(Some(_)) => return see_other("/", &[]),
+        Ok(None) => {}
+        Err(e) => return store_failed(e),
+    }
+    let empty = match no_users(&state).await {
+        Ok(e) => e,
+        Err(e) => return store_failed(e),
+    };
+    let secure = over_tls(&state, peer.ip(), &headers);
+    let (csrf, new_cookie) = csrf_token(&headers, secure);
+    page(
+        StatusCode::OK,
+        pages::login(&csrf, "", None, empty),
+        &new_cookie.into_iter().collect::<Vec<_>>(),
+    )
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    csrf: String,
+}
+
+async fn login(
+    State(state): State<Arc<AppState>>,
+    Extension(limiter): Extension<Arc<LoginLimiter>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Form(form): Form<LoginForm>,
+) -> Response {
+    let secure = over_tls(&state, peer.ip(), &headers);
+    let ip = client_ip(peer.ip(), &headers, &state.config.trusted_proxies);
+    let (csrf, new_cookie) = csrf_token(&headers, secure);
+    let cookies: Vec<String> = new_cookie.into_iter().collect();
+    let email = normalize_email(&form.email);
+    let empty = no_users(&state).await.unwrap_or(false);
+    if !csrf_ok(&headers, &form.csrf) {
+        return page(
+            StatusCode::FORBIDDEN,
+            pages::login(
+                &csrf,
+                &email,
+                Some("The form expired or came from elsewhere. Please sign in again."),
+                empty,
+            ),
+            &cookies,
+        );
+    }
+    if limiter.blocked(ip) {
+        return page(
+            StatusCode::TOO_MANY_REQUESTS,
+            pages::login(
+                &csrf,
+                &email,
+                Some("Too many failed sign-ins from this address. Wait 15 minutes and try again."),
+                empty,
+            ),
+            &cookies,
+        );
+    }
+    let st = state.clone();
+    let (lookup, password) = (email.clone(), form.password);
+    let checked = blocking(move || {
+        let user: Option<User> = st.store.user(&lookup).map_err(|e| e.to_string())?;
+        let ok = match &user {
+            Some(u) => verify_password(&password, &u.password_hash),
+            None => {
+                verify_password(&password, dummy_hash());
+                false
+            }
+        };
+        if !ok {
+            return Ok(None);
+        }
+        let id = random_hex(32);
+        let now = now_ms();
+        let session = LoginSession {
+            id_hash: session_hash(&id),
+            email: lookup,
+            created_ms: now,
+            expires_ms: now + SESSION_TTL.as_millis() as i64,
+        };
+        st.store
+            .create_session(&session)
+            .map_err(|e| e.to_string())?;
+        Ok(Some(id))
+    })
+    .await;
+    match checked {
+        Ok(Some(id)) => {
+            limiter.clear(ip);
+            tracing::info!(user = %email, "signed in");
+            let mut cookies = cookies;
+            cookies.push(set_cookie(
+                SESSION_COOKIE,
+                &id,
+                Some(SESSION_TTL.as_secs()),
+                secure,
+            ));
+            see_other("/", &cookies)
+        }
+        Ok(None) => {
+            limiter.fail(ip);
+            tracing::info!(%ip, "failed sign-in");
+            page(
+                StatusCode::UNAUTHORIZED,
+                pages::login(&csrf, &email, Some("Wrong email or password."), empty),
+                &cookies,
+            )
+        }
+        Err(e) => store_failed(e),
+    }
+}
+
+#[derive(Deserialize)]
+struct LogoutForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+async fn logout(
+    State(state): State<Arc<AppState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Form(form): Form<LogoutForm>,
+) -> Response {
+    if !csrf_ok(&headers, &form.csrf) {
+        return page(
+            StatusCode::FORBIDDEN,
+            "<!doctype html><title>Waymark</title><p>The sign-out form expired. \
+             <a href=\"/\">Back</a></p>"
+                .to_string(),
+            &[],
+        );
+    }
+    if let Some(id) = cookie(&headers, SESSION_COOKIE) {
+        let st = state.clone();
+        let hash = session_hash(&id);
+        if let Err(e) =
+            blocking(move || st.store.delete_session(&hash).map_err(|e| e.to_string())).await
+        {
+            return store_failed(e);
+        }
+    }
+    let secure = over_tls(&state, peer.ip(), &headers);
+    see_other("/login", &[set_cookie(SESSION_COOKIE, "", Some(0), secure)])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_hash_and_verify() {
+        let h = hash_password("correct horse").unwrap();
+        assert!(h.starts_with("$argon2id$"));
+        assert!(!h.contains("correct horse"));
+        assert!(verify_password("correct horse", &h));
+        assert!(!verify_password("wrong", &h));
+        assert!(!verify_password("x", "not a hash"));
+    }
+
+    #[test]
+    fn cookies_and_csrf() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::COOKIE,
+            "a=1; waymark_csrf=abc; b=2".parse().unwrap(),
+        );
+        assert_eq!(cookie(&h, CSRF_COOKIE).as_deref(), Some("abc"));
+        assert!(csrf_ok(&h, "abc"));
+        assert!(!csrf_ok(&h, "abd"));
+        assert!(!csrf_ok(&h, ""));
+        assert!(!csrf_ok(&HeaderMap::new(), ""));
+    }
+
+    #[test]
+    fn limiter_blocks_after_max_failures() {
+        let l = LoginLimiter::default();
+        let ip: IpAddr = "192.0.2.1".parse().unwrap();
+        for _ in 0..MAX_FAILURES {
+            assert!(!l.blocked(ip));
+            l.fail(ip);
+        }
+        assert!(l.blocked(ip));
+        assert!(!l.blocked("192.0.2.2".parse().unwrap()));
+        l.clear(ip);
+        assert!(!l.blocked(ip));
+    }
+}

@@ -1,0 +1,153 @@
+//! Server-rendered HTML for the dashboard entry: plain templates with `{{name}}` holes, filled
+//! with escaped text (or with fragments built here from escaped text). No JavaScript.
+
+const STYLE: &str = include_str!("style.css");
+const LOGIN: &str = include_str!("login.html");
+const HOME: &str = include_str!("home.html");
+
+/// Escapes text for HTML element content and double-quoted attributes.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// Fills `{{name}}` holes; values must already be safe HTML.
+fn fill(template: &str, values: &[(&str, &str)]) -> String {
+    let mut out = template.replace("{{style}}", STYLE);
+    for (name, value) in values {
+        out = out.replace(&format!("{{{{{name}}}}}"), value);
+    }
+    out
+}
+
+/// The sign-in page. `message` is plain text shown as an alert.
+pub fn login(csrf: &str, email: &str, message: Option<&str>, no_users: bool) -> String {
+    let first_run = if no_users {
+        "<section class=\"card\" aria-labelledby=\"first\"><h2 id=\"first\">First run</h2>\
+         <p>No users exist yet. Create the first one on the server, then sign in here:</p>\
+         <p><code>waymark user add you@example.com --admin</code></p>\
+         <p class=\"muted\">The password is read from <code>--password-stdin</code> or the \
+         <code>WAYMARK_PASSWORD</code> environment variable.</p></section>"
+            .to_string()
+    } else {
+        String::new()
+    };
+    let message = message
+        .map(|m| format!("<p class=\"error\" role=\"alert\">{}</p>", escape(m)))
+        .unwrap_or_default();
+    fill(
+        LOGIN,
+        &[
+            ("first_run", &first_run),
+            ("message", &message),
+            ("csrf", &escape(csrf)),
+            ("email", &escape(email)),
+        ],
+    )
+}
+
+/// Top-line numbers of one site, for the entry page.
+pub struct SiteNumbers {
+    pub domain: String,
+    pub visitors: u64,
+    pub visits: u64,
+    pub pageviews: u64,
+    pub bounce_rate: f64,
+    pub visit_duration_s: f64,
+}
+
+/// The entry page after sign-in: the user, the sites, and one site's last 30 days if chosen.
+pub fn home(csrf: &str, email: &str, sites: &[String], chosen: Option<&SiteNumbers>) -> String {
+    let sites_html = if sites.is_empty() {
+        "<p>No sites yet. Add one on the server: <code>waymark site add example.com \
+         --timezone Europe/Berlin</code></p>"
+            .to_string()
+    } else {
+        let items: String = sites
+            .iter()
+            .map(|d| {
+                format!(
+                    "<li><a href=\"/?site={}\">{}</a></li>",
+                    escape(&query_escape(d)),
+                    escape(d)
+                )
+            })
+            .collect();
+        format!("<ul class=\"sites\">{items}</ul>")
+    };
+    let overview = chosen
+        .map(|n| {
+            format!(
+                "<section class=\"card\" aria-labelledby=\"overview\"><h2 id=\"overview\">{} \
+                 <span class=\"muted\">· last 30 days</span></h2><dl class=\"numbers\">\
+                 <div><dt>Visitors</dt><dd>{}</dd></div><div><dt>Visits</dt><dd>{}</dd></div>\
+                 <div><dt>Pageviews</dt><dd>{}</dd></div><div><dt>Bounce rate</dt><dd>{:.0}%</dd></div>\
+                 <div><dt>Visit duration</dt><dd>{}</dd></div></dl></section>",
+                escape(&n.domain),
+                n.visitors,
+                n.visits,
+                n.pageviews,
+                n.bounce_rate,
+                duration(n.visit_duration_s)
+            )
+        })
+        .unwrap_or_default();
+    fill(
+        HOME,
+        &[
+            ("csrf", &escape(csrf)),
+            ("email", &escape(email)),
+            ("overview", &overview),
+            ("sites", &sites_html),
+        ],
+    )
+}
+
+fn duration(s: f64) -> String {
+    let s = s.max(0.0).round() as u64;
+    if s >= 60 {
+        format!("{}m {:02}s", s / 60, s % 60)
+    } else {
+        format!("{s}s")
+    }
+}
+
+/// Percent-encodes a query value (domains are mostly safe already).
+fn query_escape(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pages_escape_their_values() {
+        let page = login("t<k", "a\"@b", Some("<bad>"), true);
+        assert!(
+            page.contains("t&lt;k") && page.contains("a&quot;@b") && page.contains("&lt;bad&gt;")
+        );
+        assert!(page.contains("waymark user add you@example.com --admin"));
+        assert!(!page.contains("{{"));
+        let home = home("t", "me@x", &["a.example".into()], None);
+        assert!(home.contains("href=\"/?site=a.example\"") && !home.contains("{{"));
+    }
+}

@@ -1,0 +1,92 @@
+//! `waymark user add|list|remove`: dashboard users. Passwords are read from standard input
+//! (`--password-stdin`) or `WAYMARK_PASSWORD`, never from the command line, and stored only as
+//! argon2id hashes.
+
+use std::io::BufRead;
+
+use anyhow::{bail, Context, Result};
+use waymark_server::accounts::{hash_password, normalize_email};
+use waymark_store::{EventStore, User};
+
+use crate::cli::UserCommand;
+
+/// Shortest password accepted.
+const MIN_PASSWORD: usize = 8;
+
+fn read_password(from_stdin: bool) -> Result<String> {
+    let password = if from_stdin {
+        let mut line = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .context("reading the password from standard input")?;
+        line.trim_end_matches(['\r', '\n']).to_string()
+    } else {
+        match std::env::var("WAYMARK_PASSWORD") {
+            Ok(p) => p,
+            Err(_) => {
+                bail!("no password given: pipe it with --password-stdin or set WAYMARK_PASSWORD")
+            }
+        }
+    };
+    if password.chars().count() < MIN_PASSWORD {
+        bail!("the password must have at least {MIN_PASSWORD} characters");
+    }
+    Ok(password)
+}
+
+pub fn run(cmd: UserCommand) -> Result<()> {
+    match cmd {
+        UserCommand::Add {
+            email,
+            admin,
+            password_stdin,
+            common,
+        } => {
+            let email = normalize_email(&email);
+            if !email.contains('@') || email.chars().any(char::is_whitespace) {
+                bail!("{email:?} is not an email address");
+            }
+            let password = read_password(password_stdin)?;
+            let password_hash = hash_password(&password).map_err(anyhow::Error::msg)?;
+            let store = super::open_store(&common)?;
+            let created = store.save_user(&User {
+                email: email.clone(),
+                password_hash,
+                admin,
+                created_ms: chrono::Utc::now().timestamp_millis(),
+            })?;
+            let role = if admin { "admin" } else { "user" };
+            if created {
+                println!("user {email} added ({role})");
+            } else {
+                println!("user {email} updated ({role}, new password)");
+            }
+        }
+        UserCommand::List { common } => {
+            let store = super::open_store(&common)?;
+            let users = store.users()?;
+            if users.is_empty() {
+                println!("no users yet: waymark user add you@example.com --admin");
+            }
+            for u in users {
+                let created = chrono::DateTime::from_timestamp_millis(u.created_ms)
+                    .map(|t| t.format("%Y-%m-%d").to_string())
+                    .unwrap_or_default();
+                println!(
+                    "{}\t{}\t{created}",
+                    u.email,
+                    if u.admin { "admin" } else { "user" }
+                );
+            }
+        }
+        UserCommand::Remove { email, common } => {
+            let email = normalize_email(&email);
+            let store = super::open_store(&common)?;
+            let existed = store.remove_user(&email)?;
+            anyhow::ensure!(existed, "no user {email:?}");
+            println!("removed {email} and ended their sessions");
+        }
+    }
+    Ok(())
+}
