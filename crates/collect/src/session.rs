@@ -85,15 +85,6 @@ impl Sessionizer {
         open.session_id
     }
 
-    /// Open sessions right now (for metrics and tests).
-    pub fn len(&self) -> usize {
-        self.open.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.open.is_empty()
-    }
-
     fn prune(&mut self, now_ms: i64) {
         self.open
             .retain(|_, o| now_ms - o.last_ms < SESSION_TIMEOUT_MS);

@@ -11,6 +11,4 @@ pub struct SinkError(pub String);
 pub trait EventSink: Send {
     /// Appends the batch and records `last_seq` in the same transaction.
     fn append_logged(&mut self, events: &[crate::Event], last_seq: u64) -> Result<(), SinkError>;
-    /// The highest sequence number already stored (0 when none).
-    fn applied_seq(&mut self) -> Result<u64, SinkError>;
 }

@@ -16,8 +16,4 @@ impl EventSink for StoreSink {
             .append_logged(events, last_seq)
             .map_err(|e| SinkError(e.to_string()))
     }
-
-    fn applied_seq(&mut self) -> Result<u64, SinkError> {
-        self.0.applied_seq().map_err(|e| SinkError(e.to_string()))
-    }
 }
