@@ -3,24 +3,8 @@
 
 use duckdb::{params, Connection, OptionalExt};
 
+use super::transaction::transaction;
 use crate::{LoginSession, StoreError, User};
-
-fn transaction<T>(
-    conn: &Connection,
-    f: impl FnOnce(&Connection) -> Result<T, StoreError>,
-) -> Result<T, StoreError> {
-    conn.execute_batch("BEGIN TRANSACTION")?;
-    match f(conn) {
-        Ok(v) => {
-            conn.execute_batch("COMMIT")?;
-            Ok(v)
-        }
-        Err(e) => {
-            let _ = conn.execute_batch("ROLLBACK");
-            Err(e)
-        }
-    }
-}
 
 pub fn save_user(conn: &Connection, user: &User) -> Result<bool, StoreError> {
     transaction(conn, |c| {

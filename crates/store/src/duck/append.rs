@@ -11,6 +11,7 @@ use duckdb::arrow::record_batch::RecordBatch;
 use duckdb::Connection;
 use waymark_core::Event;
 
+use super::transaction::transaction;
 use crate::StoreError;
 
 /// Rows per Arrow batch handed to the appender.
@@ -35,8 +36,7 @@ pub fn append(
         sorted = v;
         ("events_sorted", &sorted[..])
     };
-    conn.execute_batch("BEGIN TRANSACTION")?;
-    let run = || -> Result<(), StoreError> {
+    transaction(conn, |conn| {
         {
             let mut app = conn.appender(table)?;
             for chunk in events.chunks(CHUNK) {
@@ -51,17 +51,7 @@ pub fn append(
             )?;
         }
         Ok(())
-    };
-    match run() {
-        Ok(()) => {
-            conn.execute_batch("COMMIT")?;
-            Ok(())
-        }
-        Err(e) => {
-            let _ = conn.execute_batch("ROLLBACK");
-            Err(e)
-        }
-    }
+    })
 }
 
 fn key(e: &Event) -> (&str, i64) {

@@ -8,25 +8,8 @@ use waymark_core::{
     Trigger, Window,
 };
 
+use super::transaction::transaction;
 use crate::StoreError;
-
-/// Runs `f` in a transaction on the writer.
-fn transaction<T>(
-    conn: &Connection,
-    f: impl FnOnce(&Connection) -> Result<T, StoreError>,
-) -> Result<T, StoreError> {
-    conn.execute_batch("BEGIN TRANSACTION")?;
-    match f(conn) {
-        Ok(v) => {
-            conn.execute_batch("COMMIT")?;
-            Ok(v)
-        }
-        Err(e) => {
-            let _ = conn.execute_batch("ROLLBACK");
-            Err(e)
-        }
-    }
-}
 
 /// Microseconds since the epoch (timestamps come from Rust, so no time-zone functions are needed).
 fn now_us() -> i64 {

@@ -15,6 +15,7 @@ mod matching;
 mod schema;
 mod sql;
 mod stats;
+mod transaction;
 
 use std::path::{Path, PathBuf};
 
@@ -144,14 +145,11 @@ impl DuckStore {
         if n == 0 {
             return Ok(0);
         }
-        conn.execute_batch(
-            "BEGIN TRANSACTION;
-             INSERT INTO events_sorted SELECT * FROM events_recent ORDER BY site_id, timestamp;
-             DELETE FROM events_recent;
-             COMMIT;",
-        )
-        .inspect_err(|_| {
-            let _ = conn.execute_batch("ROLLBACK");
+        transaction::transaction(&conn, |c| {
+            Ok(c.execute_batch(
+                "INSERT INTO events_sorted SELECT * FROM events_recent ORDER BY site_id, timestamp;
+                 DELETE FROM events_recent;",
+            )?)
         })?;
         Ok(n)
     }
@@ -169,23 +167,13 @@ impl EventStore for DuckStore {
 
     fn remove_site(&self, domain: &str) -> Result<bool, StoreError> {
         let conn = self.writer.lock();
-        conn.execute_batch("BEGIN TRANSACTION")?;
-        let run = || -> Result<usize, StoreError> {
-            conn.execute("DELETE FROM events_sorted WHERE site_id = ?", [domain])?;
-            conn.execute("DELETE FROM events_recent WHERE site_id = ?", [domain])?;
-            definitions::delete_site_definitions(&conn, domain)?;
-            Ok(conn.execute("DELETE FROM sites WHERE domain = ?", [domain])?)
-        };
-        match run() {
-            Ok(n) => {
-                conn.execute_batch("COMMIT")?;
-                Ok(n > 0)
-            }
-            Err(e) => {
-                let _ = conn.execute_batch("ROLLBACK");
-                Err(e)
-            }
-        }
+        let removed = transaction::transaction(&conn, |c| {
+            c.execute("DELETE FROM events_sorted WHERE site_id = ?", [domain])?;
+            c.execute("DELETE FROM events_recent WHERE site_id = ?", [domain])?;
+            definitions::delete_site_definitions(c, domain)?;
+            Ok(c.execute("DELETE FROM sites WHERE domain = ?", [domain])?)
+        })?;
+        Ok(removed > 0)
     }
 
     fn sites(&self) -> Result<Vec<Site>, StoreError> {

@@ -120,12 +120,10 @@ pub fn migrate(conn: &Connection) -> Result<(), StoreError> {
     }
     for (i, sql) in all.iter().enumerate().skip(found as usize) {
         let version = i as i64 + 1;
-        conn.execute_batch(&format!(
-            "BEGIN TRANSACTION; {}; INSERT INTO schema_version VALUES ({version}); COMMIT;",
-            sql.trim().trim_end_matches(';')
-        ))
-        .inspect_err(|_| {
-            let _ = conn.execute_batch("ROLLBACK");
+        super::transaction::transaction(conn, |c| {
+            c.execute_batch(sql)?;
+            c.execute("INSERT INTO schema_version VALUES (?)", [version])?;
+            Ok(())
         })?;
         tracing::info!(version, "store schema migrated");
     }

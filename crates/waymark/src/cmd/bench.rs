@@ -234,7 +234,6 @@ pub fn load(args: BenchLoadArgs) -> Result<()> {
     std::fs::create_dir_all(&tmp)?;
     waymark_demo::write_geo_db(&geo)?;
     let collector = Collector::new(SaltStore::in_memory(), Some(&geo))?;
-    collector.add_site(waymark_demo::DEMO_SITE);
     let opts = waymark_demo::DemoOptions {
         events: args.events,
         end_ms: chrono::Utc::now().timestamp_millis(),

@@ -19,8 +19,7 @@ pub fn run(args: DemoArgs) -> Result<()> {
     {
         let store = Arc::new(super::open_store(&args.common)?);
         let site = Site::new(DEMO_SITE, "Europe/Berlin")?;
-        store.add_site(&site)?;
-        // A site re-generated from scratch: drop earlier demo events first.
+        // The demo site is generated from scratch: earlier demo events and definitions go first.
         store.remove_site(&site.domain)?;
         store.add_site(&site)?;
 
@@ -28,7 +27,6 @@ pub fn run(args: DemoArgs) -> Result<()> {
         let geo_path = dir.join("demo-geo.mmdb");
         waymark_demo::write_geo_db(&geo_path)?;
         let collector = Collector::new(SaltStore::in_memory(), Some(&geo_path))?;
-        collector.add_site(&site.domain);
 
         let opts = DemoOptions {
             site: site.domain.clone(),
