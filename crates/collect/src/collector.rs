@@ -5,7 +5,7 @@
 use std::collections::HashSet;
 use std::net::IpAddr;
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use parking_lot::{Mutex, RwLock};
 use waymark_core::Event;
@@ -94,6 +94,8 @@ pub struct Collector {
     sessions: Mutex<Sessionizer>,
     sites: RwLock<HashSet<String>>,
     idempotency: Mutex<HashSet<String>>,
+    /// Drop headless browsers ("HeadlessChrome") as bots; off by default, see [`Collector::set_drop_headless`].
+    drop_headless: AtomicBool,
     pub metrics: Metrics,
 }
 
@@ -112,8 +114,16 @@ impl Collector {
             sessions: Mutex::new(Sessionizer::new()),
             sites: RwLock::new(HashSet::new()),
             idempotency: Mutex::new(HashSet::new()),
+            drop_headless: AtomicBool::new(false),
             metrics: Metrics::default(),
         })
+    }
+
+    /// Whether headless browsers count. By default they do: the tracker already skips automated
+    /// browsers (`navigator.webdriver`), and a headless browser that runs the page's script is
+    /// often a site owner's own check. Operators who see scraper traffic switch this on.
+    pub fn set_drop_headless(&self, drop: bool) {
+        self.drop_headless.store(drop, Ordering::Relaxed);
     }
 
     /// Replaces the set of sites events are accepted for.
@@ -185,7 +195,7 @@ impl Collector {
         previous_salt: Option<&Salt>,
     ) -> Outcome {
         let ua = self.ua.parse(&meta.user_agent);
-        if ua.is_bot {
+        if ua.is_bot || (ua.headless && self.drop_headless.load(Ordering::Relaxed)) {
             return Outcome::Dropped(DropReason::Bot);
         }
         let sites: Vec<String> = {

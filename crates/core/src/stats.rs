@@ -18,10 +18,23 @@ pub enum Metric {
     VisitDuration,
     Events,
     Percentage,
+    /// Converting visitors over all visitors (goal filters and property filters left out of
+    /// the denominator), in percent with one decimal.
+    ConversionRate,
+    /// Like [`Metric::ConversionRate`], the denominator counted per row's dimension values.
+    GroupConversionRate,
+    /// Sum of the revenue the rows' events carry.
+    TotalRevenue,
+    /// Average revenue per event that carries revenue.
+    AverageRevenue,
+    /// Deepest scroll per visitor (and row), averaged, in percent; from engagement events.
+    ScrollDepth,
+    /// Engaged time per visit of a page, in seconds; from engagement events.
+    TimeOnPage,
 }
 
 impl Metric {
-    pub const ALL: [Metric; 8] = [
+    pub const ALL: [Metric; 14] = [
         Metric::Visitors,
         Metric::Visits,
         Metric::Pageviews,
@@ -30,6 +43,12 @@ impl Metric {
         Metric::VisitDuration,
         Metric::Events,
         Metric::Percentage,
+        Metric::ConversionRate,
+        Metric::GroupConversionRate,
+        Metric::TotalRevenue,
+        Metric::AverageRevenue,
+        Metric::ScrollDepth,
+        Metric::TimeOnPage,
     ];
 
     pub fn name(self) -> &'static str {
@@ -42,6 +61,12 @@ impl Metric {
             Metric::VisitDuration => "visit_duration",
             Metric::Events => "events",
             Metric::Percentage => "percentage",
+            Metric::ConversionRate => "conversion_rate",
+            Metric::GroupConversionRate => "group_conversion_rate",
+            Metric::TotalRevenue => "total_revenue",
+            Metric::AverageRevenue => "average_revenue",
+            Metric::ScrollDepth => "scroll_depth",
+            Metric::TimeOnPage => "time_on_page",
         }
     }
 
@@ -59,7 +84,25 @@ impl Metric {
 
     /// Whole numbers (counts, rounded rates and durations).
     pub fn is_integer(self) -> bool {
-        !matches!(self, Metric::ViewsPerVisit | Metric::Percentage)
+        !matches!(
+            self,
+            Metric::ViewsPerVisit
+                | Metric::Percentage
+                | Metric::ConversionRate
+                | Metric::GroupConversionRate
+                | Metric::TotalRevenue
+                | Metric::AverageRevenue
+        )
+    }
+
+    /// Money: the row's [`AggregateRow::currency`] says in which currency.
+    pub fn is_revenue(self) -> bool {
+        matches!(self, Metric::TotalRevenue | Metric::AverageRevenue)
+    }
+
+    /// Computed from engagement events (and absent, `NaN`, for rows without any).
+    pub fn is_engagement(self) -> bool {
+        matches!(self, Metric::ScrollDepth | Metric::TimeOnPage)
     }
 }
 
@@ -87,6 +130,10 @@ pub enum StatsDimension {
     Prop(String),
     /// The event's local time, truncated (`time:day`, ...).
     Time(TimeBucket),
+    /// The goal (a conversion defined for the site, by name) the event counts for
+    /// (`event:goal`); an event matching two goals counts once for each. As a filter, the
+    /// values are goal names and an event passes when it matches one of the named goals.
+    Goal,
 }
 
 /// Visit-level fields.
@@ -178,6 +225,7 @@ impl StatsDimension {
             "event:page" => StatsDimension::Page,
             "event:hostname" => StatsDimension::Hostname,
             "event:name" => StatsDimension::Name,
+            "event:goal" => StatsDimension::Goal,
             "time" | "time:day" => StatsDimension::Time(TimeBucket::Day),
             "time:hour" => StatsDimension::Time(TimeBucket::Hour),
             "time:week" => StatsDimension::Time(TimeBucket::Week),
@@ -193,6 +241,7 @@ impl StatsDimension {
                 | StatsDimension::Name
                 | StatsDimension::Hostname
                 | StatsDimension::Prop(_)
+                | StatsDimension::Goal
         )
     }
 }
@@ -220,6 +269,55 @@ pub enum StatsFilter {
     And(Vec<StatsFilter>),
     Or(Vec<StatsFilter>),
     Not(Box<StatsFilter>),
+    /// Narrows the rows but not the totals behind `percentage` and the conversion rates (a
+    /// comparison query keeps to the main query's rows this way).
+    NotInTotals(Box<StatsFilter>),
+}
+
+impl StatsFilter {
+    /// The top-level parts of the filter (the items of a top-level `And`, else itself).
+    pub fn top_level(&self) -> Vec<&StatsFilter> {
+        match self {
+            StatsFilter::And(v) => v.iter().collect(),
+            other => vec![other],
+        }
+    }
+
+    /// The filter without the top-level parts `drop` selects (`None` when nothing is left).
+    pub fn without_top_level(&self, drop: impl Fn(&StatsFilter) -> bool) -> Option<StatsFilter> {
+        let kept: Vec<StatsFilter> = self
+            .top_level()
+            .into_iter()
+            .filter(|f| !drop(f))
+            .cloned()
+            .collect();
+        if kept.is_empty() {
+            None
+        } else {
+            Some(StatsFilter::And(kept))
+        }
+    }
+
+    /// A top-level comparison on `event:goal` or `event:props:*`: left out of the
+    /// conversion rates' denominators, as Plausible does.
+    pub fn is_goal_or_prop_compare(&self) -> bool {
+        matches!(
+            self,
+            StatsFilter::Compare {
+                dimension: StatsDimension::Goal | StatsDimension::Prop(_),
+                ..
+            }
+        )
+    }
+
+    /// Whether `event:goal` appears anywhere in the tree.
+    pub fn uses_goals(&self) -> bool {
+        match self {
+            StatsFilter::Compare { dimension, .. } => *dimension == StatsDimension::Goal,
+            StatsFilter::And(v) | StatsFilter::Or(v) => v.iter().any(StatsFilter::uses_goals),
+            StatsFilter::Not(f) | StatsFilter::NotInTotals(f) => f.uses_goals(),
+        }
+    }
 }
 
 /// What `order_by` sorts on.
@@ -246,11 +344,23 @@ pub struct AggregateQuery {
     pub offset: usize,
 }
 
-/// One result row: dimension values then metric values, in query order.
+/// One result row: dimension values then metric values, in query order. A metric without a
+/// value for the row (scroll depth without engagement events) is `NaN`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AggregateRow {
     pub dimensions: Vec<String>,
     pub metrics: Vec<f64>,
+    /// With a revenue metric: the currencies of the row's revenue, sorted and joined with `+`
+    /// (normally one code; empty when no event of the row carries revenue).
+    pub currency: String,
+}
+
+impl AggregateQuery {
+    /// Whether answering needs the site's goals (an `event:goal` dimension or filter).
+    pub fn uses_goals(&self) -> bool {
+        self.dimensions.contains(&StatsDimension::Goal)
+            || self.filter.as_ref().is_some_and(StatsFilter::uses_goals)
+    }
 }
 
 /// Rows of one page plus the number of rows over all pages.
@@ -355,6 +465,54 @@ pub fn time_labels(
     out
 }
 
+/// The goals of `goals` (names, in that order) an `event:goal` comparison names, ignoring
+/// its negation: `is`/`is_not` name the goals equal to a value, `contains`/`contains_not` the
+/// goals containing one, `matches`/`matches_not` the goals a pattern matches.
+pub fn named_goals<'a>(
+    op: StatsOp,
+    values: &[String],
+    case_sensitive: bool,
+    goals: &'a [String],
+) -> Vec<&'a str> {
+    let fold = |s: &str| {
+        if case_sensitive {
+            s.to_string()
+        } else {
+            s.to_lowercase()
+        }
+    };
+    let values: Vec<String> = values.iter().map(|v| fold(v)).collect();
+    let patterns: Vec<regex::Regex> = match op {
+        StatsOp::Matches | StatsOp::MatchesNot => values
+            .iter()
+            .filter_map(|v| regex::Regex::new(v).ok())
+            .collect(),
+        _ => Vec::new(),
+    };
+    goals
+        .iter()
+        .filter(|g| {
+            let g = fold(g);
+            match op {
+                StatsOp::Is | StatsOp::IsNot => values.contains(&g),
+                StatsOp::Contains | StatsOp::ContainsNot => {
+                    values.iter().any(|v| g.contains(v.as_str()))
+                }
+                StatsOp::Matches | StatsOp::MatchesNot => patterns.iter().any(|p| p.is_match(&g)),
+            }
+        })
+        .map(String::as_str)
+        .collect()
+}
+
+/// Whether the comparison is negated (`is_not`, `contains_not`, `matches_not`).
+pub fn is_negated(op: StatsOp) -> bool {
+    matches!(
+        op,
+        StatsOp::IsNot | StatsOp::ContainsNot | StatsOp::MatchesNot
+    )
+}
+
 /// Checks a `matches` filter pattern (RE2-like syntax, as the stores evaluate it).
 pub fn check_pattern(pattern: &str) -> Result<(), String> {
     regex::Regex::new(pattern)
@@ -365,6 +523,45 @@ pub fn check_pattern(pattern: &str) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn goal_comparisons_name_goals() {
+        let goals: Vec<String> = ["Purchase", "Signup", "Add to Cart"]
+            .map(String::from)
+            .to_vec();
+        let v = |s: &[&str]| s.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            named_goals(StatsOp::Is, &v(&["Signup", "Nope"]), true, &goals),
+            vec!["Signup"]
+        );
+        assert!(named_goals(StatsOp::Is, &v(&["signup"]), true, &goals).is_empty());
+        assert_eq!(
+            named_goals(StatsOp::IsNot, &v(&["signup"]), false, &goals),
+            vec!["Signup"]
+        );
+        assert_eq!(
+            named_goals(StatsOp::Contains, &v(&["a"]), true, &goals),
+            vec!["Purchase", "Add to Cart"]
+        );
+        let f = StatsFilter::And(vec![
+            StatsFilter::Compare {
+                op: StatsOp::Is,
+                dimension: StatsDimension::Goal,
+                values: v(&["Signup"]),
+                case_sensitive: true,
+            },
+            StatsFilter::Compare {
+                op: StatsOp::Is,
+                dimension: StatsDimension::Page,
+                values: v(&["/"]),
+                case_sensitive: true,
+            },
+        ]);
+        assert!(f.uses_goals());
+        let rest = f.without_top_level(StatsFilter::is_goal_or_prop_compare);
+        assert_eq!(rest.as_ref().map(StatsFilter::uses_goals), Some(false));
+        assert_eq!(rest.map(|r| r.top_level().len()), Some(1));
+    }
 
     #[test]
     fn offsets_follow_dst() {

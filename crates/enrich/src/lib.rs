@@ -13,7 +13,7 @@ pub mod source;
 pub mod useragent;
 pub mod utm;
 
-pub use bots::is_bot;
+pub use bots::{classify, is_bot, Verdict};
 pub use channel::channel;
 pub use geo::{Geo, GeoDb, GeoError};
 pub use referrer::{classify_referrer, RefKind, ReferrerSource};

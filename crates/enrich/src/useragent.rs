@@ -28,8 +28,11 @@ pub struct UserAgent {
     pub os: String,
     /// "major.minor" or "major"; "" if unknown.
     pub os_version: String,
-    /// A crawler, script or headless browser (see [`crate::bots`]).
+    /// A crawler, script or automation tool (see [`crate::bots`]).
     pub is_bot: bool,
+    /// A headless browser with no other bot signal (see [`crate::bots::classify`]); whether it
+    /// counts is the collector's setting.
+    pub headless: bool,
 }
 
 /// Why the parser could not be built. Only a broken data refresh can cause these.
@@ -121,8 +124,10 @@ impl UaParser {
         } else {
             device_class(ua, device_family, &os)
         };
-        // "HeadlessChrome" is also a uap-core browser family; the token list catches it too.
-        let is_bot = spider || browser == "HeadlessChrome" || bots::is_bot(ua);
+        let verdict = bots::classify(ua);
+        let is_bot = spider || verdict == bots::Verdict::Bot;
+        let headless =
+            !is_bot && (verdict == bots::Verdict::Headless || browser == "HeadlessChrome");
         UserAgent {
             device: device.to_owned(),
             browser,
@@ -130,6 +135,7 @@ impl UaParser {
             os,
             os_version,
             is_bot,
+            headless,
         }
     }
 

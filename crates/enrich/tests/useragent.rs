@@ -74,7 +74,7 @@ const TABLE: &[Row] = &[
         "Mobile", "Chrome", "120.0", "iOS", "17.2", false),
     ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_2 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) FxiOS/121.0 Mobile/15E148 Safari/605.1.15",
         "Mobile", "Firefox", "121.0", "iOS", "17.2", false),
-    // Bots, scripts and headless browsers.
+    // Bots and scripts; a headless browser is not a bot here (`headless` is set, see below).
     ("Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
         "", "Googlebot", "2.1", "", "", true),
     ("Mozilla/5.0 (Linux; Android 6.0.1; Nexus 5X Build/MMB29P) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.6099.71 Mobile Safari/537.36 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
@@ -83,7 +83,7 @@ const TABLE: &[Row] = &[
         "", "bingbot", "2.0", "", "", true),
     ("curl/8.4.0", "", "curl", "8.4", "", "", true),
     ("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/120.0.6099.28 Safari/537.36",
-        "Desktop", "HeadlessChrome", "120.0", "Linux", "", true),
+        "Desktop", "HeadlessChrome", "120.0", "Linux", "", false),
     ("python-requests/2.31.0", "", "Python Requests", "2.31", "", "", true),
     ("Wget/1.21.4", "", "Wget", "1.21", "", "", true),
     ("Go-http-client/1.1", "", "Go-http-client", "1.1", "", "", true),
@@ -112,6 +112,15 @@ fn user_agent_table() {
 }
 
 #[test]
+fn headless_chrome_is_headless_not_bot() {
+    let ua = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/120.0.6099.28 Safari/537.36";
+    let got = parser().parse(ua);
+    assert!(got.headless && !got.is_bot, "{got:?}");
+    let normal = parser().parse(&ua.replace("HeadlessChrome", "Chrome"));
+    assert!(!normal.headless && !normal.is_bot, "{normal:?}");
+}
+
+#[test]
 fn more_bots_are_flagged() {
     for ua in [
         "facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)",
@@ -136,7 +145,8 @@ fn more_bots_are_flagged() {
 #[test]
 fn browsers_are_not_bots_via_is_bot() {
     for &(ua, .., bot) in TABLE {
-        if !bot {
+        // `is_bot` alone still flags headless browsers; the parser tells them apart.
+        if !bot && !ua.contains("Headless") {
             assert!(!is_bot(ua), "browser flagged: {ua}");
         }
     }

@@ -1,7 +1,9 @@
 //! Dashboard accounts over HTTP: the sign-in page, sessions and the entry page.
 //!
 //! - `GET /` redirects to `/login` without a valid session; with one it names the user and
-//!   lists the sites (`/?site=...` adds that site's last-30-days numbers).
+//!   lists the sites they may read, each linked to its dashboard (`/sites/{domain}`;
+//!   `/?site=...` adds that site's last-30-days numbers).
+//! - After signing in: `?next=` (same-origin paths only), else the first site's dashboard.
 //! - `POST /login` verifies the password with argon2 (constant-time comparison of the hash),
 //!   then creates a session: a random 32-byte id held by the browser in the `waymark_session`
 //!   cookie (HttpOnly, SameSite=Strict, Path=/, Secure when the request came over TLS through
@@ -29,6 +31,7 @@ use serde::Deserialize;
 use waymark_core::range::DateRange;
 use waymark_store::{LoginSession, User};
 
+use crate::auth::{self, Need, Principal};
 use crate::client_ip::client_ip;
 use crate::pages;
 use crate::state::AppState;
@@ -64,6 +67,16 @@ pub fn verify_password(password: &str, phc: &str) -> bool {
     })
 }
 
+/// A random password of 20 characters from an unambiguous alphabet (the demo's admin).
+pub fn random_password() -> String {
+    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzACDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut buf = [0u8; 20];
+    rand::rng().fill_bytes(&mut buf);
+    buf.iter()
+        .map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char)
+        .collect()
+}
+
 /// Normalises an email address for lookup.
 pub fn normalize_email(email: &str) -> String {
     email.trim().to_lowercase()
@@ -75,22 +88,22 @@ fn dummy_hash() -> &'static str {
     HASH.get_or_init(|| hash_password("waymark-no-such-user").unwrap_or_default())
 }
 
-fn random_hex(bytes: usize) -> String {
+pub(crate) fn random_hex(bytes: usize) -> String {
     let mut buf = vec![0u8; bytes];
     rand::rng().fill_bytes(&mut buf);
     hex(&buf)
 }
 
-fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The stored form of a session id.
-fn session_hash(id: &str) -> String {
+pub(crate) fn session_hash(id: &str) -> String {
     hex(&Blake2s256::digest(id.as_bytes()))
 }
 
-fn now_ms() -> i64 {
+pub(crate) fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
 
@@ -101,7 +114,7 @@ pub struct LoginLimiter {
 }
 
 impl LoginLimiter {
-    fn blocked(&self, ip: IpAddr) -> bool {
+    pub(crate) fn blocked(&self, ip: IpAddr) -> bool {
         let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
         let now = Instant::now();
         map.retain(|_, v| {
@@ -111,12 +124,12 @@ impl LoginLimiter {
         map.get(&ip).is_some_and(|v| v.len() >= MAX_FAILURES)
     }
 
-    fn fail(&self, ip: IpAddr) {
+    pub(crate) fn fail(&self, ip: IpAddr) {
         let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
         map.entry(ip).or_default().push(Instant::now());
     }
 
-    fn clear(&self, ip: IpAddr) {
+    pub(crate) fn clear(&self, ip: IpAddr) {
         let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
         map.remove(&ip);
     }
@@ -131,7 +144,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .layer(Extension(Arc::new(LoginLimiter::default())))
 }
 
-fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+pub(crate) fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -144,7 +157,7 @@ fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
 }
 
 /// Whether the request reached the proxy over TLS (believed only from a trusted proxy).
-fn over_tls(state: &AppState, peer: IpAddr, headers: &HeaderMap) -> bool {
+pub(crate) fn over_tls(state: &AppState, peer: IpAddr, headers: &HeaderMap) -> bool {
     state.config.trusted_proxies.contains(peer)
         && headers
             .get("x-forwarded-proto")
@@ -152,7 +165,7 @@ fn over_tls(state: &AppState, peer: IpAddr, headers: &HeaderMap) -> bool {
             .is_some_and(|v| v.split(',').next().unwrap_or("").trim() == "https")
 }
 
-fn set_cookie(name: &str, value: &str, max_age: Option<u64>, secure: bool) -> String {
+pub(crate) fn set_cookie(name: &str, value: &str, max_age: Option<u64>, secure: bool) -> String {
     let mut c = format!("{name}={value}; HttpOnly; SameSite=Strict; Path=/");
     if let Some(age) = max_age {
         c.push_str(&format!("; Max-Age={age}"));
@@ -164,7 +177,7 @@ fn set_cookie(name: &str, value: &str, max_age: Option<u64>, secure: bool) -> St
 }
 
 /// The CSRF token of this browser, and a cookie to set when it is new.
-fn csrf_token(headers: &HeaderMap, secure: bool) -> (String, Option<String>) {
+pub(crate) fn csrf_token(headers: &HeaderMap, secure: bool) -> (String, Option<String>) {
     match cookie(headers, CSRF_COOKIE).filter(|t| t.len() == 64) {
         Some(t) => (t, None),
         None => {
@@ -176,7 +189,7 @@ fn csrf_token(headers: &HeaderMap, secure: bool) -> (String, Option<String>) {
 }
 
 /// Whether a form's token matches the CSRF cookie (constant-time).
-fn csrf_ok(headers: &HeaderMap, form_token: &str) -> bool {
+pub(crate) fn csrf_ok(headers: &HeaderMap, form_token: &str) -> bool {
     let Some(cookie) = cookie(headers, CSRF_COOKIE) else {
         return false;
     };
@@ -184,7 +197,7 @@ fn csrf_ok(headers: &HeaderMap, form_token: &str) -> bool {
     a.len() == b.len() && !a.is_empty() && a.iter().zip(b).fold(0u8, |d, (x, y)| d | (x ^ y)) == 0
 }
 
-fn see_other(to: &str, cookies: &[String]) -> Response {
+pub(crate) fn see_other(to: &str, cookies: &[String]) -> Response {
     let mut r = (StatusCode::SEE_OTHER, [(header::LOCATION, to.to_string())]).into_response();
     for c in cookies {
         if let Ok(v) = c.parse() {
@@ -194,7 +207,7 @@ fn see_other(to: &str, cookies: &[String]) -> Response {
     r
 }
 
-fn page(status: StatusCode, html: String, cookies: &[String]) -> Response {
+pub(crate) fn page(status: StatusCode, html: String, cookies: &[String]) -> Response {
     let mut r = (status, [(header::CACHE_CONTROL, "no-store")], Html(html)).into_response();
     for c in cookies {
         if let Ok(v) = c.parse() {
@@ -204,7 +217,7 @@ fn page(status: StatusCode, html: String, cookies: &[String]) -> Response {
     r
 }
 
-fn store_failed(e: impl std::fmt::Display) -> Response {
+pub(crate) fn store_failed(e: impl std::fmt::Display) -> Response {
     tracing::error!(error = %e, "accounts: store failed");
     (
         StatusCode::SERVICE_UNAVAILABLE,
@@ -213,7 +226,7 @@ fn store_failed(e: impl std::fmt::Display) -> Response {
         .into_response()
 }
 
-async fn blocking<T: Send + 'static>(
+pub(crate) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, String> + Send + 'static,
 ) -> Result<T, String> {
     tokio::task::spawn_blocking(f)
@@ -240,24 +253,34 @@ struct HomeQuery {
     site: Option<String>,
 }
 
+/// The entry page needs a signed-in person: other credentials (keys, shared links) go to
+/// the sign-in page like no credentials at all.
 async fn home(
     State(state): State<Arc<AppState>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     Query(q): Query<HomeQuery>,
 ) -> Response {
-    let session = match current_session(&state, &headers).await {
-        Ok(Some(s)) => s,
-        Ok(None) => return see_other("/login", &[]),
-        Err(e) => return store_failed(e),
+    let principal = match auth::authorize(&state, &headers, None, Need::Read).await {
+        Ok(p @ Principal::User { .. }) => p,
+        Ok(_) => return see_other("/login", &[]),
+        Err(e) if e.status == StatusCode::UNAUTHORIZED => return see_other("/login", &[]),
+        Err(e) => return store_failed(e.message),
+    };
+    let email = principal.email().unwrap_or_default().to_string();
+    let sites = match auth::visible_sites(&state, &principal).await {
+        Ok(s) => s,
+        Err(e) => return store_failed(e.message),
     };
     let secure = over_tls(&state, peer.ip(), &headers);
     let (csrf, new_cookie) = csrf_token(&headers, secure);
     let st = state.clone();
-    let chosen = q.site;
+    // Only a site this person may read gets its numbers shown.
+    let chosen = q
+        .site
+        .and_then(|c| sites.iter().find(|s| s.domain == c).cloned());
     let loaded = blocking(move || {
-        let sites = st.store.sites().map_err(|e| e.to_string())?;
-        let numbers = match chosen.and_then(|c| sites.iter().find(|s| s.domain == c).cloned()) {
+        let numbers = match chosen {
             Some(site) => {
                 let bounds = DateRange::LastDays(30).bounds(site.tz(), chrono::Utc::now());
                 let o = st
@@ -275,20 +298,34 @@ async fn home(
             }
             None => None,
         };
-        Ok((
-            sites.into_iter().map(|s| s.domain).collect::<Vec<_>>(),
-            numbers,
-        ))
+        Ok(numbers)
     })
     .await;
+    let domains: Vec<String> = sites.into_iter().map(|s| s.domain).collect();
     match loaded {
-        Ok((sites, numbers)) => page(
+        Ok(numbers) => page(
             StatusCode::OK,
-            pages::home(&csrf, &session.email, &sites, numbers.as_ref()),
+            pages::home(&csrf, &email, &domains, numbers.as_ref()),
             &new_cookie.into_iter().collect::<Vec<_>>(),
         ),
         Err(e) => store_failed(e),
     }
+}
+
+/// `next` when it is a same-origin relative path (`/…`, not `//…` nor `/\…`), else `None`.
+pub fn safe_next(next: Option<&str>) -> Option<String> {
+    let n = next?.trim();
+    let ok = n.starts_with('/')
+        && !n.starts_with("//")
+        && !n.contains('\\')
+        && n.len() <= 2000
+        && !n.chars().any(|c| c.is_control() || c.is_whitespace());
+    ok.then(|| n.to_string())
+}
+
+/// A site's dashboard URL.
+pub fn dashboard_path(domain: &str) -> String {
+    format!("/sites/{}", pages::query_escape(domain))
 }
 
 async fn no_users(state: &Arc<AppState>) -> Result<bool, String> {
@@ -302,13 +339,20 @@ async fn no_users(state: &Arc<AppState>) -> Result<bool, String> {
     .await
 }
 
+#[derive(Deserialize)]
+struct LoginQuery {
+    next: Option<String>,
+}
+
 async fn login_page(
     State(state): State<Arc<AppState>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
+    Query(q): Query<LoginQuery>,
 ) -> Response {
+    let next = safe_next(q.next.as_deref());
     match current_session(&state, &headers).await {
-        Ok(Some(_)) => return see_other("/", &[]),
+        Ok(Some(_)) => return see_other(next.as_deref().unwrap_or("/"), &[]),
         Ok(None) => {}
         Err(e) => return store_failed(e),
     }
@@ -320,7 +364,7 @@ async fn login_page(
     let (csrf, new_cookie) = csrf_token(&headers, secure);
     page(
         StatusCode::OK,
-        pages::login(&csrf, "", None, empty),
+        pages::login(&csrf, "", None, empty, next.as_deref().unwrap_or("")),
         &new_cookie.into_iter().collect::<Vec<_>>(),
     )
 }
@@ -333,6 +377,9 @@ struct LoginForm {
     password: String,
     #[serde(default)]
     csrf: String,
+    /// Where to go after signing in (a same-origin path; anything else is ignored).
+    #[serde(default)]
+    next: String,
 }
 
 async fn login(
@@ -348,6 +395,8 @@ async fn login(
     let cookies: Vec<String> = new_cookie.into_iter().collect();
     let email = normalize_email(&form.email);
     let empty = no_users(&state).await.unwrap_or(false);
+    let next = safe_next(Some(&form.next));
+    let next_field = next.clone().unwrap_or_default();
     if !csrf_ok(&headers, &form.csrf) {
         return page(
             StatusCode::FORBIDDEN,
@@ -356,6 +405,7 @@ async fn login(
                 &email,
                 Some("The form expired or came from elsewhere. Please sign in again."),
                 empty,
+                &next_field,
             ),
             &cookies,
         );
@@ -368,6 +418,7 @@ async fn login(
                 &email,
                 Some("Too many failed sign-ins from this address. Wait 15 minutes and try again."),
                 empty,
+                &next_field,
             ),
             &cookies,
         );
@@ -386,6 +437,26 @@ async fn login(
         if !ok {
             return Ok(None);
         }
+        // Without a `next`, the dashboard of the first site this person may read.
+        let first_site = match &user {
+            Some(u) if u.admin => st
+                .store
+                .sites()
+                .map_err(|e| e.to_string())?
+                .into_iter()
+                .next()
+                .map(|s| s.domain),
+            Some(u) => {
+                let granted = st.store.grants_of(&u.email).map_err(|e| e.to_string())?;
+                st.store
+                    .sites()
+                    .map_err(|e| e.to_string())?
+                    .into_iter()
+                    .map(|s| s.domain)
+                    .find(|d| granted.contains(d))
+            }
+            None => None,
+        };
         let id = random_hex(32);
         let now = now_ms();
         let session = LoginSession {
@@ -397,11 +468,11 @@ async fn login(
         st.store
             .create_session(&session)
             .map_err(|e| e.to_string())?;
-        Ok(Some(id))
+        Ok(Some((id, first_site)))
     })
     .await;
     match checked {
-        Ok(Some(id)) => {
+        Ok(Some((id, first_site))) => {
             limiter.clear(ip);
             tracing::info!(user = %email, "signed in");
             let mut cookies = cookies;
@@ -411,14 +482,23 @@ async fn login(
                 Some(SESSION_TTL.as_secs()),
                 secure,
             ));
-            see_other("/", &cookies)
+            let to = next
+                .or_else(|| first_site.map(|d| dashboard_path(&d)))
+                .unwrap_or_else(|| "/".to_string());
+            see_other(&to, &cookies)
         }
         Ok(None) => {
             limiter.fail(ip);
             tracing::info!(%ip, "failed sign-in");
             page(
                 StatusCode::UNAUTHORIZED,
-                pages::login(&csrf, &email, Some("Wrong email or password."), empty),
+                pages::login(
+                    &csrf,
+                    &email,
+                    Some("Wrong email or password."),
+                    empty,
+                    &next_field,
+                ),
                 &cookies,
             )
         }
@@ -438,6 +518,10 @@ async fn logout(
     headers: HeaderMap,
     Form(form): Form<LogoutForm>,
 ) -> Response {
+    // Nobody signed in: nothing to end.
+    if cookie(&headers, SESSION_COOKIE).is_none() {
+        return see_other("/login", &[]);
+    }
     if !csrf_ok(&headers, &form.csrf) {
         return page(
             StatusCode::FORBIDDEN,
@@ -486,6 +570,25 @@ mod tests {
         assert!(!csrf_ok(&h, "abd"));
         assert!(!csrf_ok(&h, ""));
         assert!(!csrf_ok(&HeaderMap::new(), ""));
+    }
+
+    #[test]
+    fn next_must_stay_on_this_origin() {
+        assert_eq!(
+            safe_next(Some("/sites/a.example?x=1")).as_deref(),
+            Some("/sites/a.example?x=1")
+        );
+        for bad in [
+            "//evil.example",
+            "/\\evil.example",
+            "https://evil.example",
+            "javascript:x",
+            "/a b",
+            "",
+        ] {
+            assert_eq!(safe_next(Some(bad)), None, "{bad}");
+        }
+        assert_eq!(safe_next(None), None);
     }
 
     #[test]

@@ -21,6 +21,8 @@ pub struct ServerConfig {
     pub api_keys: Vec<String>,
     /// Largest accepted request body.
     pub max_body_bytes: usize,
+    /// Drop events from headless browsers ("HeadlessChrome") as bots.
+    pub drop_headless: bool,
 }
 
 impl ServerConfig {
@@ -35,6 +37,7 @@ impl ServerConfig {
             threads: 2,
             api_keys: Vec::new(),
             max_body_bytes: 1_000_000,
+            drop_headless: false,
         }
     }
 }

@@ -2,10 +2,10 @@
 //! name, delete), business templates, trigger checks, and reports (per-conversion numbers;
 //! funnel steps, drop-off, weakest step, opportunities, breakdown and comparison).
 //!
-//! Authentication: accounts and sessions arrive with a later issue. Until then the read routes
-//! are open like the rest of the server (which listens on 127.0.0.1 by default), and routes
-//! that change definitions require `Authorization: Bearer <api key>` whenever API keys are
-//! configured. Put the server behind a reverse proxy with authentication before exposing it.
+//! Access (see `docs/access.md`): reading a site's lists and reports needs Read on that site
+//! (a session, a key with `stats:read`, or the site's shared link); changing definitions needs
+//! Write (an admin, or an admin's key with `definitions:write`). Templates and trigger checks
+//! hold no data and stay public.
 
 use std::sync::Arc;
 
@@ -24,6 +24,7 @@ use waymark_core::{
 use waymark_insight::{manage, FunnelOptions, InsightError};
 use waymark_store::StoreError;
 
+use crate::auth::Need;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -119,19 +120,16 @@ async fn blocking<T: Send + 'static>(
         .map_err(insight_error)
 }
 
-/// Definition changes need an API key once keys are configured.
-fn authorize(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
-    if state.config.api_keys.is_empty() {
-        return Ok(());
-    }
-    if crate::auth::bearer(&state.config, headers)? {
-        Ok(())
-    } else {
-        Err(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "changing definitions needs `Authorization: Bearer <api key>`",
-        ))
-    }
+/// Every route naming a site checks the caller's access to it (`crate::auth::authorize`).
+async fn authorize(
+    state: &Arc<AppState>,
+    headers: &HeaderMap,
+    site: &str,
+    need: Need,
+) -> Result<(), ApiError> {
+    crate::auth::authorize(state, headers, Some(site), need)
+        .await
+        .map(|_| ())
 }
 
 fn parse_json<T: for<'de> Deserialize<'de>>(body: &Bytes) -> Result<T, ApiError> {
@@ -196,7 +194,9 @@ fn conversion_from(body: &Bytes, name: Option<String>) -> Result<Conversion, Api
 async fn list_conversions(
     State(state): State<Arc<AppState>>,
     Path(site): Path<String>,
+    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
+    authorize(&state, &headers, &site, Need::Read).await?;
     let st = state.clone();
     let list = blocking(move || {
         let site = waymark_insight::site(st.store.as_ref(), &site)?;
@@ -222,7 +222,7 @@ async fn create_conversion(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    authorize(&state, &headers)?;
+    authorize(&state, &headers, &site, Need::Write).await?;
     let c = conversion_from(&body, None)?;
     save_conversion(state, site, c).await
 }
@@ -233,7 +233,7 @@ async fn put_conversion(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    authorize(&state, &headers)?;
+    authorize(&state, &headers, &site, Need::Write).await?;
     let c = conversion_from(&body, Some(name))?;
     save_conversion(state, site, c).await
 }
@@ -243,7 +243,7 @@ async fn delete_conversion(
     Path((site, name)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    authorize(&state, &headers)?;
+    authorize(&state, &headers, &site, Need::Write).await?;
     blocking(move || manage::delete_conversion(state.store.as_ref(), &site, &name)).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
@@ -257,7 +257,7 @@ async fn apply_template(
     Path((site, template)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    authorize(&state, &headers)?;
+    authorize(&state, &headers, &site, Need::Write).await?;
     let applied =
         blocking(move || manage::apply_template(state.store.as_ref(), &site, &template)).await?;
     Ok(Json(json!({ "applied": applied })).into_response())
@@ -315,7 +315,9 @@ fn funnel_from(body: &Bytes, name: Option<String>) -> Result<Funnel, ApiError> {
 async fn list_funnels(
     State(state): State<Arc<AppState>>,
     Path(site): Path<String>,
+    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
+    authorize(&state, &headers, &site, Need::Read).await?;
     let list = blocking(move || {
         let site = waymark_insight::site(state.store.as_ref(), &site)?;
         Ok(state.store.funnels(&site.domain)?)
@@ -337,7 +339,7 @@ async fn create_funnel(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    authorize(&state, &headers)?;
+    authorize(&state, &headers, &site, Need::Write).await?;
     let f = funnel_from(&body, None)?;
     save_funnel(state, site, f).await
 }
@@ -348,7 +350,7 @@ async fn put_funnel(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    authorize(&state, &headers)?;
+    authorize(&state, &headers, &site, Need::Write).await?;
     let f = funnel_from(&body, Some(name))?;
     save_funnel(state, site, f).await
 }
@@ -358,7 +360,7 @@ async fn delete_funnel(
     Path((site, name)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    authorize(&state, &headers)?;
+    authorize(&state, &headers, &site, Need::Write).await?;
     blocking(move || manage::delete_funnel(state.store.as_ref(), &site, &name)).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
@@ -417,8 +419,10 @@ fn report_params(pairs: &[(String, String)]) -> Result<ReportParams, ApiError> {
 async fn conversion_report(
     State(state): State<Arc<AppState>>,
     Path(site): Path<String>,
+    headers: HeaderMap,
     Query(pairs): Query<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
+    authorize(&state, &headers, &site, Need::Read).await?;
     let p = report_params(&pairs)?;
     let report = blocking(move || {
         let store = state.store.as_ref();
@@ -462,8 +466,10 @@ fn run_funnel_report(
 async fn saved_funnel_report(
     State(state): State<Arc<AppState>>,
     Path((site, name)): Path<(String, String)>,
+    headers: HeaderMap,
     Query(pairs): Query<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
+    authorize(&state, &headers, &site, Need::Read).await?;
     let p = report_params(&pairs)?;
     let report = blocking(move || run_funnel_report(&state, &site, None, &name, p)).await?;
     Ok(Json(report).into_response())
@@ -473,9 +479,11 @@ async fn saved_funnel_report(
 async fn adhoc_funnel_report(
     State(state): State<Arc<AppState>>,
     Path(site): Path<String>,
+    headers: HeaderMap,
     Query(pairs): Query<Vec<(String, String)>>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
+    authorize(&state, &headers, &site, Need::Read).await?;
     let p = report_params(&pairs)?;
     let f = funnel_from(&body, None)?;
     let report = blocking(move || run_funnel_report(&state, &site, Some(f), "", p)).await?;

@@ -1,7 +1,7 @@
 //! `GET /api/openapi.json`: an OpenAPI 3 document for every route the server answers.
 //!
 //! [`ROUTES`] is the one list of documented operations. A unit test reads the router sources
-//! (`runtime.rs`, `conversions_api.rs`, `stats_api.rs`, this file) for every route call and
+//! (`runtime.rs`, `conversions_api.rs`, `stats_api/`, this file) for every route call and
 //! checks that each (method, path) is documented here and each documented one is routed; the
 //! binary's tests then call every documented operation.
 
@@ -18,7 +18,9 @@ pub struct Route {
     pub method: &'static str,
     pub path: &'static str,
     pub summary: &'static str,
-    /// Which API key rule applies (`none`, `optional`, `required`, `when configured`).
+    /// Who may call it (`docs/access.md`): `none` (public), `optional` (public; a server-wide
+    /// key unlocks extras), `read` / `write` (Read / Write on the site named in the path or
+    /// body), `admin`, `any` (any credentials), `keys` (own API keys), `session` (HTML, signed in).
     pub auth: &'static str,
     /// The request body's media type, if any.
     pub body: Option<&'static str>,
@@ -51,25 +53,44 @@ pub const ROUTES: &[Route] = &[
     r("get", "/metrics", "Prometheus metrics.", "none", None),
     r("get", "/js/{name}", "The tracker script (script.js and its variants).", "none", None),
     r("get", "/api/openapi.json", "This document.", "none", None),
-    r("post", "/api/v2/query", "Stats API v2 query (Plausible-compatible): metrics by dimensions, filtered, ordered, paged.", "required", JSON),
+    r("post", "/api/v2/query", "Stats API v2 query (Plausible-compatible): metrics by dimensions, filtered, ordered, paged.", "read", JSON),
     r("get", "/api/templates", "Business conversion templates.", "none", None),
     r("post", "/api/triggers/check", "Check a trigger expression.", "none", JSON),
-    r("get", "/api/sites/{site}/conversions", "List a site's conversions.", "none", None),
-    r("post", "/api/sites/{site}/conversions", "Create a conversion.", "when configured", JSON),
-    r("put", "/api/sites/{site}/conversions/{name}", "Create or replace a conversion by name.", "when configured", JSON),
-    r("delete", "/api/sites/{site}/conversions/{name}", "Delete a conversion.", "when configured", None),
-    r("post", "/api/sites/{site}/templates/{template}", "Apply a conversion template to a site.", "when configured", None),
-    r("get", "/api/sites/{site}/funnels", "List a site's funnels.", "none", None),
-    r("post", "/api/sites/{site}/funnels", "Create a funnel.", "when configured", JSON),
-    r("put", "/api/sites/{site}/funnels/{name}", "Create or replace a funnel by name.", "when configured", JSON),
-    r("delete", "/api/sites/{site}/funnels/{name}", "Delete a funnel.", "when configured", None),
-    r("get", "/api/sites/{site}/reports/conversions", "Conversion report (query: range, filters, breakdown).", "none", None),
-    r("get", "/api/sites/{site}/reports/funnels/{name}", "Saved funnel report (query: range, filters, breakdown, compare).", "none", None),
-    r("post", "/api/sites/{site}/reports/funnel", "Ad-hoc funnel report for a funnel in the body.", "none", JSON),
-    r("get", "/", "Dashboard entry (HTML): redirects to /login without a session; lists sites, `?site=` shows its last 30 days.", "session", None),
-    r("get", "/login", "Sign-in page (HTML) with a CSRF token; explains first-run setup when no users exist.", "none", None),
-    r("post", "/login", "Sign in (form: email, password, csrf); sets the waymark_session cookie, 303 to /.", "none", FORM),
+    r("get", "/api/sites/{site}/conversions", "List a site's conversions.", "read", None),
+    r("post", "/api/sites/{site}/conversions", "Create a conversion.", "write", JSON),
+    r("put", "/api/sites/{site}/conversions/{name}", "Create or replace a conversion by name.", "write", JSON),
+    r("delete", "/api/sites/{site}/conversions/{name}", "Delete a conversion.", "write", None),
+    r("post", "/api/sites/{site}/templates/{template}", "Apply a conversion template to a site.", "write", None),
+    r("get", "/api/sites/{site}/funnels", "List a site's funnels.", "read", None),
+    r("post", "/api/sites/{site}/funnels", "Create a funnel.", "write", JSON),
+    r("put", "/api/sites/{site}/funnels/{name}", "Create or replace a funnel by name.", "write", JSON),
+    r("delete", "/api/sites/{site}/funnels/{name}", "Delete a funnel.", "write", None),
+    r("get", "/api/sites/{site}/reports/conversions", "Conversion report (query: range, filters, breakdown).", "read", None),
+    r("get", "/api/sites/{site}/reports/funnels/{name}", "Saved funnel report (query: range, filters, breakdown, compare).", "read", None),
+    r("post", "/api/sites/{site}/reports/funnel", "Ad-hoc funnel report for a funnel in the body.", "read", JSON),
+    r("get", "/", "Dashboard entry (HTML): redirects to /login without a session; lists the sites the user may read, linked to /sites/{domain}; `?site=` shows its last 30 days.", "session", None),
+    r("get", "/login", "Sign-in page (HTML) with a CSRF token; explains first-run setup when no users exist; `?next=` (a same-origin path) is where to go after.", "none", None),
+    r("post", "/login", "Sign in (form: email, password, csrf, next); sets the waymark_session cookie, 303 to next or the first site's dashboard.", "none", FORM),
     r("post", "/logout", "Sign out (form: csrf); ends the session, 303 to /login.", "session", FORM),
+    r("get", "/api/session", "Who is asking: mode (user, shared, key), email, role, readable sites, and the CSRF token for cookie writes (sets the waymark_csrf cookie when absent).", "any", None),
+    r("get", "/api/sites", "Sites the caller may read.", "any", None),
+    r("post", "/api/sites", "Add a site (or change its time zone): {domain, timezone}.", "admin", JSON),
+    r("delete", "/api/sites/{site}", "Delete a site with its events, definitions, grants and shared links.", "admin", None),
+    r("get", "/api/keys", "The caller's personal API keys (admins: everyone's), without the keys themselves.", "keys", None),
+    r("post", "/api/keys", "Create a personal API key: {name, scopes}; the answer holds the key, shown only this once.", "keys", JSON),
+    r("delete", "/api/keys/{id}", "Delete a personal API key (own, or any for admins).", "keys", None),
+    r("get", "/api/sites/{site}/shared-links", "A site's shared read-only links.", "admin", None),
+    r("post", "/api/sites/{site}/shared-links", "Create a shared link: {name, password?}; the answer holds its URL /share/{token}.", "admin", JSON),
+    r("delete", "/api/sites/{site}/shared-links/{id}", "Delete a shared link.", "admin", None),
+    r("get", "/api/users", "Users with their role and granted sites.", "admin", None),
+    r("post", "/api/users", "Create a user: {email, password, role (admin|viewer), sites?}.", "admin", JSON),
+    r("delete", "/api/users/{email}", "Delete a user with their sessions, grants and keys (not the last admin).", "admin", None),
+    r("put", "/api/users/{email}/grants", "Replace the sites a viewer may read: {sites}.", "admin", JSON),
+    r("get", "/share/{token}", "A shared link (HTML): the dashboard shell, or a password page when the link is protected and not yet unlocked.", "none", None),
+    r("post", "/share/{token}", "Unlock a protected shared link (form: password, csrf); sets its unlock cookie, 303 back. Rate-limited per IP.", "none", FORM),
+    r("get", "/sites/{site}", "Dashboard (HTML shell; the page loads its data from the APIs with the session cookie and sends to /login on a 401).", "none", None),
+    r("get", "/sites/{site}/{*rest}", "Dashboard views (HTML shell): funnels, realtime, settings.", "none", None),
+    r("get", "/assets/{file}", "Dashboard assets (content-hashed names, cached for a year).", "none", None),
 ];
 
 /// The route serving the document.
@@ -106,7 +127,7 @@ pub fn document() -> Value {
                         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
             }
         });
-        if matches!(route.auth, "required" | "when configured" | "optional") {
+        if route.auth != "none" {
             op["security"] = json!([{"bearer": []}]);
         }
         if let Some(media) = route.body {
@@ -142,23 +163,29 @@ pub fn document() -> Value {
                 "Query": {"type": "object", "required": ["site_id", "metrics", "date_range"], "properties": {
                     "site_id": {"type": "string"},
                     "metrics": {"type": "array", "items": {"type": "string", "enum":
-                        ["visitors", "visits", "pageviews", "views_per_visit", "bounce_rate", "visit_duration", "events", "percentage"]}},
+                        ["visitors", "visits", "pageviews", "views_per_visit", "bounce_rate", "visit_duration", "events", "percentage",
+                         "conversion_rate", "group_conversion_rate", "total_revenue", "average_revenue", "scroll_depth", "time_on_page"]}},
                     "date_range": {"oneOf": [
-                        {"type": "string", "enum": ["day", "24h", "7d", "28d", "30d", "91d", "month", "6mo", "12mo", "year", "all"]},
+                        {"type": "string", "enum": ["day", "24h", "7d", "28d", "30d", "91d", "month", "6mo", "12mo", "year", "all", "realtime"]},
                         {"type": "array", "items": {"type": "string"}, "minItems": 2, "maxItems": 2}]},
                     "dimensions": {"type": "array", "items": {"type": "string"}},
                     "filters": {"type": "array", "items": {"type": "array"}},
                     "order_by": {"type": "array", "items": {"type": "array"}},
                     "include": {"type": "object", "properties": {
-                        "total_rows": {"type": "boolean"}, "imports": {"type": "boolean"}}},
+                        "total_rows": {"type": "boolean"}, "imports": {"type": "boolean"},
+                        "time_labels": {"type": "boolean"},
+                        "comparisons": {"type": "object", "required": ["mode"], "properties": {
+                            "mode": {"type": "string", "enum": ["previous_period", "year_over_year", "custom"]},
+                            "date_range": {"type": "array", "items": {"type": "string"}, "minItems": 2, "maxItems": 2}}}}},
                     "pagination": {"type": "object", "properties": {
                         "limit": {"type": "integer", "minimum": 1, "maximum": 10000},
                         "offset": {"type": "integer", "minimum": 0}}}
                 }},
                 "QueryResult": {"type": "object", "properties": {
                     "results": {"type": "array", "items": {"type": "object", "properties": {
-                        "metrics": {"type": "array", "items": {"type": "number"}},
-                        "dimensions": {"type": "array", "items": {"type": "string"}}}}},
+                        "metrics": {"type": "array", "items": {}},
+                        "dimensions": {"type": "array", "items": {"type": "string"}},
+                        "comparison": {"type": "object"}}}},
                     "meta": {"type": "object"},
                     "query": {"type": "object"}
                 }}
@@ -225,9 +252,12 @@ mod tests {
         let sources = [
             include_str!("runtime.rs"),
             include_str!("conversions_api.rs"),
-            include_str!("stats_api.rs"),
+            include_str!("stats_api/mod.rs"),
             include_str!("openapi.rs"),
             include_str!("accounts.rs"),
+            include_str!("access_api.rs"),
+            include_str!("share.rs"),
+            include_str!("dashboard/mod.rs"),
         ];
         let routed: BTreeSet<(String, String)> =
             sources.iter().flat_map(|s| routes_in_source(s)).collect();

@@ -184,6 +184,7 @@ fn open(config: ServerConfig) -> Result<(Arc<AppState>, std::thread::JoinHandle<
 
     let salts = SaltStore::open(&config.data_dir)?;
     let collector = Arc::new(Collector::new(salts, config.geoip.as_deref())?);
+    collector.set_drop_headless(config.drop_headless);
     collector.set_sites(store.sites()?.into_iter().map(|s| s.domain));
     let now = chrono::Utc::now().timestamp_millis();
     collector.remember_keys(store.idempotency_keys(now - 30 * 86_400_000)?);
@@ -250,6 +251,9 @@ pub fn router(state: Arc<AppState>) -> Router {
         .merge(crate::stats_api::routes())
         .merge(crate::openapi::routes())
         .merge(crate::accounts::routes())
+        .merge(crate::access_api::routes())
+        .merge(crate::share::routes())
+        .merge(crate::dashboard::routes())
         .with_state(state)
 }
 

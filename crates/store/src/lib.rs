@@ -9,7 +9,7 @@ pub mod error;
 pub mod query;
 pub mod sink;
 
-pub use accounts::{LoginSession, User};
+pub use accounts::{AccessStore, ApiKey, LoginSession, SharedLink, User};
 pub use error::StoreError;
 pub use query::{BreakdownRow, Dimension, Overview, Table};
 pub use sink::StoreSink;
@@ -21,10 +21,10 @@ use waymark_core::{
 
 /// An event store: sites, batched appends, and the analytical queries Waymark runs.
 /// Implementations are shared between threads; every method may block on I/O.
-pub trait EventStore: Send + Sync {
+pub trait EventStore: AccessStore + Send + Sync {
     /// Creates a site, or updates its time zone when it exists.
     fn add_site(&self, site: &Site) -> Result<(), StoreError>;
-    /// Deletes a site and all its events. Returns whether it existed.
+    /// Deletes a site with its events, definitions, grants and shared links. Returns whether it existed.
     fn remove_site(&self, domain: &str) -> Result<bool, StoreError>;
     /// All sites, by domain.
     fn sites(&self) -> Result<Vec<Site>, StoreError>;

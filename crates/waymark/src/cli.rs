@@ -48,9 +48,42 @@ pub enum Command {
     Conversions(ConversionsCommand),
     /// A funnel's steps, drop-off, weakest step and opportunities; `funnel list|add|remove`.
     Funnel(FunnelArgs),
-    /// Dashboard users: add (or reset a password), list, remove.
+    /// Dashboard users: add (or reset a password), list, remove, grant and revoke sites.
     #[command(subcommand)]
     User(UserCommand),
+    /// Personal API keys: add (the key is printed once), list, remove.
+    #[command(subcommand)]
+    Key(KeyCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum KeyCommand {
+    /// Create an API key for a user; it is printed once and stored only as a digest.
+    Add {
+        /// The owner's email; the key acts with the owner's rights.
+        email: String,
+        /// A label, e.g. "CI export".
+        #[arg(long)]
+        name: String,
+        /// Comma-separated scopes: stats:read, definitions:write, sites:admin.
+        #[arg(long, default_value = "stats:read")]
+        scopes: String,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// List API keys (prefix, owner, scopes, last use), optionally of one user.
+    List {
+        /// Only this user's keys.
+        email: Option<String>,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Delete an API key by id.
+    Remove {
+        id: String,
+        #[command(flatten)]
+        common: Common,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -77,6 +110,22 @@ pub enum UserCommand {
     /// Remove a user and end their sessions.
     Remove {
         email: String,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Let a viewer read a site's dashboard and APIs (admins read every site).
+    Grant {
+        email: String,
+        /// Site domain.
+        site: String,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Take a site away from a viewer.
+    Revoke {
+        email: String,
+        /// Site domain.
+        site: String,
         #[command(flatten)]
         common: Common,
     },
@@ -111,6 +160,9 @@ pub struct ServerFlags {
     /// API keys for server-side events (comma-separated).
     #[arg(long, env = "WAYMARK_API_KEYS", hide_env_values = true)]
     pub api_keys: Option<String>,
+    /// Drop events from headless browsers ("HeadlessChrome") as bots.
+    #[arg(long, env = "WAYMARK_DROP_HEADLESS")]
+    pub drop_headless: bool,
 }
 
 #[derive(Args, Debug)]

@@ -21,6 +21,8 @@ pub struct FileSettings {
     pub memory_limit: Option<String>,
     pub threads: Option<u32>,
     pub api_keys: Option<Vec<String>>,
+    /// Drop events from headless browsers as bots (default false).
+    pub drop_headless: Option<bool>,
     /// Conversions and funnels as code, per site (`[[sites]]`; see docs/conversions.md).
     #[serde(default)]
     pub sites: Vec<waymark_insight::SiteDefinitions>,
@@ -101,6 +103,7 @@ pub fn server_config(common: &Common, flags: &ServerFlags) -> Result<ServerConfi
     if let Some(keys) = keys {
         config.api_keys = keys;
     }
+    config.drop_headless = flags.drop_headless || file.drop_headless.unwrap_or(false);
     Ok(config)
 }
 

@@ -3,58 +3,15 @@
 
 mod common;
 
-use std::io::Write;
 use std::process::{Command, Stdio};
-use std::time::Duration;
 
-use common::{agent, bin, waymark, Server};
+use common::{
+    add_user, agent, assert_stored_nowhere, bin, cookie_value, enc, no_redirects, waymark, Server,
+};
 
 const SITE: &str = "shop.example";
 const EMAIL: &str = "owner@example.com";
 const PASSWORD: &str = "tr0ub4dor-and-3-horses";
-
-/// An agent that shows redirects instead of following them.
-fn no_redirects() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .max_redirects(0)
-        .timeout_global(Some(Duration::from_secs(30)))
-        .build()
-        .into()
-}
-
-fn add_user(dir: &str, email: &str, password: &str) {
-    let mut child = Command::new(bin())
-        .args([
-            "user",
-            "add",
-            email,
-            "--admin",
-            "--password-stdin",
-            "--data-dir",
-            dir,
-        ])
-        .env_remove("WAYMARK_PASSWORD")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(format!("{password}\n").as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(!stdout.contains(password), "password echoed: {stdout}");
-}
 
 fn set_cookies(resp: &ureq::http::Response<ureq::Body>) -> Vec<String> {
     resp.headers()
@@ -62,14 +19,6 @@ fn set_cookies(resp: &ureq::http::Response<ureq::Body>) -> Vec<String> {
         .iter()
         .map(|v| v.to_str().unwrap().to_string())
         .collect()
-}
-
-fn cookie_value(set_cookies: &[String], name: &str) -> Option<String> {
-    set_cookies.iter().find_map(|c| {
-        let first = c.split(';').next()?;
-        let (k, v) = first.split_once('=')?;
-        (k.trim() == name).then(|| v.trim().to_string())
-    })
 }
 
 /// Fetches `/login`: (csrf cookie value, token in the form, page).
@@ -102,18 +51,6 @@ fn post_form(
         .unwrap()
 }
 
-fn enc(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b == b'-' || b == b'.' || b == b'_' {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
-
 fn login_body(email: &str, password: &str, csrf: &str) -> String {
     format!(
         "email={}&password={}&csrf={}",
@@ -129,7 +66,7 @@ fn user_commands_add_list_remove_without_echoing_passwords() {
     let d = dir.path().to_str().unwrap();
     let (ok, out, _) = waymark(&["user", "list", "--data-dir", d]);
     assert!(ok && out.contains("no users yet"), "{out}");
-    add_user(d, "Admin@Example.com", PASSWORD);
+    add_user(d, "Admin@Example.com", PASSWORD, true);
     // From the environment variable.
     let out = Command::new(bin())
         .args(["user", "add", "second@example.com", "--data-dir", d])
@@ -152,7 +89,7 @@ fn user_commands_add_list_remove_without_echoing_passwords() {
     let (ok, out, err) = waymark(&["user", "list", "--data-dir", d]);
     assert!(ok, "{err}");
     assert!(out.contains("admin@example.com\tadmin"), "{out}");
-    assert!(out.contains("second@example.com\tuser"), "{out}");
+    assert!(out.contains("second@example.com\tviewer"), "{out}");
     assert!(!out.contains("third@"), "{out}");
     let (ok, _, err) = waymark(&["user", "remove", "second@example.com", "--data-dir", d]);
     assert!(ok, "{err}");
@@ -177,7 +114,7 @@ fn first_run_login_page_explains_how_to_create_a_user() {
 fn sign_in_sessions_csrf_and_rate_limit() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().to_str().unwrap().to_string();
-    add_user(&d, EMAIL, PASSWORD);
+    add_user(&d, EMAIL, PASSWORD, true);
     let server = Server::start(dir.path(), &[SITE], &[]);
 
     // Unauthenticated `/` redirects to the sign-in page, which is HTML.
@@ -225,7 +162,8 @@ fn sign_in_sessions_csrf_and_rate_limit() {
     let resp = post_form(&server, "/login", "", &login_body(EMAIL, PASSWORD, &token));
     assert_eq!(resp.status().as_u16(), 403);
 
-    // The right password signs in: a hardened session cookie and a redirect to `/`.
+    // The right password signs in: a hardened session cookie and a redirect to the first
+    // site's dashboard.
     let resp = post_form(
         &server,
         "/login",
@@ -233,7 +171,7 @@ fn sign_in_sessions_csrf_and_rate_limit() {
         &login_body(EMAIL, PASSWORD, &token),
     );
     assert_eq!(resp.status().as_u16(), 303);
-    assert_eq!(resp.headers()["location"], "/");
+    assert_eq!(resp.headers()["location"], "/sites/shop.example");
     let cookies = set_cookies(&resp);
     let session_cookie = cookies
         .iter()
@@ -254,7 +192,7 @@ fn sign_in_sessions_csrf_and_rate_limit() {
     assert_eq!(session.len(), 64, "32 random bytes in hex");
     let jar = format!("waymark_csrf={csrf_cookie}; waymark_session={session}");
 
-    // The cookie opens `/`: the user's name and the sites.
+    // The cookie opens `/`: the user's name and the sites, linked to their dashboards.
     let resp = no_redirects()
         .get(&server.url("/"))
         .header("Cookie", &jar)
@@ -264,7 +202,9 @@ fn sign_in_sessions_csrf_and_rate_limit() {
     let page = resp.into_body().read_to_string().unwrap();
     assert!(page.contains("<title>Waymark</title>"), "{page}");
     assert!(
-        page.contains(EMAIL) && page.contains("/?site=shop.example"),
+        page.contains(EMAIL)
+            && page.contains("/?site=shop.example")
+            && page.contains("href=\"/sites/shop.example\""),
         "{page}"
     );
     let resp = no_redirects()
@@ -332,27 +272,7 @@ fn sign_in_sessions_csrf_and_rate_limit() {
     // The password is stored nowhere in plain text.
     let mut server = server;
     server.stop();
-    let mut stack = vec![dir.path().to_path_buf()];
-    let mut files = 0;
-    while let Some(p) = stack.pop() {
-        for entry in std::fs::read_dir(&p).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                files += 1;
-                let bytes = std::fs::read(&path).unwrap();
-                assert!(
-                    !bytes
-                        .windows(PASSWORD.len())
-                        .any(|w| w == PASSWORD.as_bytes()),
-                    "password found in {}",
-                    path.display()
-                );
-            }
-        }
-    }
-    assert!(files > 0);
+    assert_stored_nowhere(dir.path(), &[PASSWORD], "the password");
     let rows = server.sql("SELECT password_hash FROM users");
     assert!(
         rows.iter().flatten().any(|c| c.starts_with("$argon2id$")),

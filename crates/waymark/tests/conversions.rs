@@ -15,7 +15,13 @@ fn call(method: &str, server: &Server, path: &str, body: Option<Value>, key: boo
     let url = server.url(path);
     let agent = agent();
     let resp = match (method, body) {
-        ("GET", _) => agent.get(&url).call(),
+        ("GET", _) => {
+            let mut r = agent.get(&url);
+            if key {
+                r = r.header("Authorization", &format!("Bearer {KEY}"));
+            }
+            r.call()
+        }
         ("DELETE", _) => {
             let mut r = agent.delete(&url);
             if key {
@@ -183,7 +189,7 @@ steps = [{ label = "Visit", trigger = "pageview" }, "View Pricing", "Signup"]
         &server,
         "/api/sites/nope.example/conversions",
         None,
-        false,
+        true,
     );
     assert_eq!(status, 404);
 
@@ -205,7 +211,7 @@ steps = [{ label = "Visit", trigger = "pageview" }, "View Pricing", "Signup"]
             &server,
             "/api/sites/shop.example/reports/funnels/Signup?range=all&by=channel",
             None,
-            false,
+            true,
         );
         assert_eq!(status, 200, "{r}");
         if r["steps"][0]["visitors"] == json!(4) || Instant::now() > deadline {
@@ -230,7 +236,7 @@ steps = [{ label = "Visit", trigger = "pageview" }, "View Pricing", "Signup"]
         &server,
         "/api/sites/shop.example/reports/conversions?range=all",
         None,
-        false,
+        true,
     );
     assert_eq!(status, 200);
     let signup = c["conversions"]
@@ -248,7 +254,7 @@ steps = [{ label = "Visit", trigger = "pageview" }, "View Pricing", "Signup"]
         &server,
         "/api/sites/shop.example/reports/conversions?range=fortnight",
         None,
-        false,
+        true,
     );
     assert_eq!(status, 400, "{e}");
     // An unsaved funnel, reported from the request body.
@@ -258,7 +264,7 @@ steps = [{ label = "Visit", trigger = "pageview" }, "View Pricing", "Signup"]
         &server,
         "/api/sites/shop.example/reports/funnel?range=all",
         Some(adhoc),
-        false,
+        true,
     );
     assert_eq!(status, 200, "{r}");
     assert_eq!(r["steps"][1]["visitors"], json!(1));

@@ -11,40 +11,10 @@ const SITE: &str = "shop.example";
 const NY: &str = "ny.example";
 const KEY: &str = "stats-key-1";
 
-fn query(server: &Server, body: &Value, key: Option<&str>) -> (u16, Value) {
-    let mut r = agent()
-        .post(&server.url("/api/v2/query"))
-        .header("Content-Type", "application/json");
-    if let Some(k) = key {
-        r = r.header("Authorization", &format!("Bearer {k}"));
-    }
-    let resp = r.send(body.to_string().as_bytes()).expect("request");
-    let status = resp.status().as_u16();
-    let text = resp.into_body().read_to_string().unwrap_or_default();
-    (
-        status,
-        serde_json::from_str(&text).unwrap_or(Value::String(text)),
-    )
-}
-
 fn ok(server: &Server, body: Value) -> Value {
-    let (status, v) = query(server, &body, Some(KEY));
+    let (status, v) = stats_query(server, &body, Some(KEY));
     assert_eq!(status, 200, "{body} -> {v}");
     v
-}
-
-/// `[(dimensions..., metrics...)]` of a response, flattened for comparison.
-fn rows(v: &Value) -> Vec<Value> {
-    v["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            let mut cells = r["dimensions"].as_array().unwrap().clone();
-            cells.extend(r["metrics"].as_array().unwrap().iter().cloned());
-            Value::Array(cells)
-        })
-        .collect()
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -62,15 +32,7 @@ fn send(
     if name == "Signup" {
         body["p"] = json!({"plan": "pro"});
     }
-    let r = post(
-        server,
-        &body.to_string(),
-        ua,
-        ip,
-        &[("Authorization", &format!("Bearer {KEY}"))],
-    );
-    assert_eq!(r.status, 202, "{}", r.body);
-    assert_eq!(r.dropped, None, "{body}");
+    post_accepted(server, &body, ua, ip, KEY);
 }
 
 fn seed(server: &Server) {
@@ -160,7 +122,11 @@ fn check_numbers(server: &Server) {
         json!({"site_id": SITE, "date_range": range, "metrics":
             ["visitors", "visits", "pageviews", "views_per_visit", "bounce_rate", "visit_duration", "events"]}),
     );
-    assert_eq!(rows(&v), vec![json!([3, 3, 4, 1.33, 67, 40, 5])], "{v}");
+    assert_eq!(
+        result_rows(&v),
+        vec![json!([3, 3, 4, 1.33, 67, 40, 5])],
+        "{v}"
+    );
     assert_eq!(v["meta"]["imports_included"], json!(false));
     assert_eq!(v["query"]["site_id"], json!(SITE));
     assert_eq!(
@@ -175,7 +141,7 @@ fn check_numbers(server: &Server) {
                "dimensions": ["visit:source"]}),
     );
     assert_eq!(
-        rows(&v),
+        result_rows(&v),
         vec![
             json!(["Direct / None", 1, 33.33]),
             json!(["Google", 1, 33.33]),
@@ -191,7 +157,7 @@ fn check_numbers(server: &Server) {
                "dimensions": ["event:page"]}),
     );
     assert_eq!(
-        rows(&v),
+        result_rows(&v),
         vec![
             json!(["/", 2, 2]),
             json!(["/blog", 1, 1]),
@@ -203,7 +169,10 @@ fn check_numbers(server: &Server) {
         json!({"site_id": SITE, "date_range": range, "metrics": ["events"],
                "dimensions": ["event:name"]}),
     );
-    assert_eq!(rows(&v), vec![json!(["pageview", 4]), json!(["Signup", 1])]);
+    assert_eq!(
+        result_rows(&v),
+        vec![json!(["pageview", 4]), json!(["Signup", 1])]
+    );
     let v = ok(
         server,
         json!({"site_id": SITE, "date_range": range, "metrics": ["events", "visitors"],
@@ -211,7 +180,7 @@ fn check_numbers(server: &Server) {
                "filters": [["is_not", "event:props:plan", ["free"]]]}),
     );
     assert_eq!(
-        rows(&v),
+        result_rows(&v),
         vec![json!([SITE, "(none)", 4, 3]), json!([SITE, "pro", 1, 1])]
     );
     let v = ok(
@@ -220,7 +189,7 @@ fn check_numbers(server: &Server) {
                "dimensions": ["time:day"]}),
     );
     assert_eq!(
-        rows(&v),
+        result_rows(&v),
         vec![json!(["2026-01-10", 2, 50]), json!(["2026-01-11", 1, 100])]
     );
     let v = ok(
@@ -229,7 +198,7 @@ fn check_numbers(server: &Server) {
                "dimensions": ["visit:entry_page", "visit:exit_page"]}),
     );
     assert_eq!(
-        rows(&v),
+        result_rows(&v),
         vec![
             json!(["/", "/", 1]),
             json!(["/", "/pricing", 1]),
@@ -285,7 +254,7 @@ fn check_numbers(server: &Server) {
                "dimensions": ["event:page"], "order_by": [["event:page", "desc"]],
                "pagination": {"limit": 1, "offset": 1}, "include": {"total_rows": true}}),
     );
-    assert_eq!(rows(&v), vec![json!(["/blog", 1])]);
+    assert_eq!(result_rows(&v), vec![json!(["/blog", 1])]);
     assert_eq!(v["meta"]["total_rows"], json!(3));
     assert_eq!(v["query"]["pagination"], json!({"limit": 1, "offset": 1}));
 
@@ -295,7 +264,7 @@ fn check_numbers(server: &Server) {
         json!({"site_id": NY, "date_range": "all", "metrics": ["visitors"], "dimensions": ["time:day"]}),
     );
     assert_eq!(
-        rows(&v),
+        result_rows(&v),
         vec![json!(["2026-01-09", 1]), json!(["2026-01-10", 1])]
     );
     let v = ok(
@@ -304,7 +273,7 @@ fn check_numbers(server: &Server) {
                "dimensions": ["time:hour"]}),
     );
     assert_eq!(
-        rows(&v),
+        result_rows(&v),
         vec![
             json!(["2026-01-09 22:00:00", 1]),
             json!(["2026-01-10 10:00:00", 1])
@@ -314,12 +283,12 @@ fn check_numbers(server: &Server) {
         server,
         json!({"site_id": NY, "date_range": "all", "metrics": ["visitors"], "dimensions": ["time:month"]}),
     );
-    assert_eq!(rows(&v), vec![json!(["2026-01-01", 2])]);
+    assert_eq!(result_rows(&v), vec![json!(["2026-01-01", 2])]);
     let v = ok(
         server,
         json!({"site_id": NY, "date_range": "all", "metrics": ["visitors"], "dimensions": ["time:week"]}),
     );
-    assert_eq!(rows(&v), vec![json!(["2026-01-05", 2])]);
+    assert_eq!(result_rows(&v), vec![json!(["2026-01-05", 2])]);
     let v = ok(
         server,
         json!({"site_id": NY, "date_range": ["2026-01-08", "2026-01-11"], "metrics": ["visitors"],
@@ -349,7 +318,7 @@ fn check_numbers(server: &Server) {
         server,
         json!({"site_id": SITE, "date_range": "all", "metrics": ["visitors"]}),
     );
-    assert_eq!(rows(&v), vec![json!([3])]);
+    assert_eq!(result_rows(&v), vec![json!([3])]);
 }
 
 #[test]
@@ -373,10 +342,10 @@ fn stats_api_answers_plausible_queries() {
 
     // Auth first: no key, a wrong key, a malformed header.
     let body = json!({"site_id": SITE, "metrics": ["visitors"], "date_range": "all"});
-    let (status, v) = query(&server, &body, None);
+    let (status, v) = stats_query(&server, &body, None);
     assert_eq!(status, 401, "{v}");
     assert!(v["error"].as_str().unwrap().contains("Bearer"), "{v}");
-    let (status, v) = query(&server, &body, Some("wrong"));
+    let (status, v) = stats_query(&server, &body, Some("wrong"));
     assert_eq!(
         (status, v["error"].as_str()),
         (401, Some("unknown API key"))
@@ -414,12 +383,17 @@ fn stats_api_answers_plausible_queries() {
         (
             with("metrics", json!(["conversion_rate"])),
             "metrics",
-            "\"conversion_rate\" is not supported",
+            "\"conversion_rate\" can only be queried with an event:goal filter or dimension",
         ),
         (
             with("metrics", json!(["time_on_page"])),
             "metrics",
-            "\"time_on_page\" is not supported",
+            "\"time_on_page\" can only be queried with an event:page filter or dimension",
+        ),
+        (
+            with("metrics", json!(["exit_rate"])),
+            "metrics",
+            "\"exit_rate\" is not supported",
         ),
         (
             with("metrics", json!(["visitorz"])),
@@ -463,9 +437,9 @@ fn stats_api_answers_plausible_queries() {
             "unknown dimension \"visit:planet\"",
         ),
         (
-            with("dimensions", json!(["event:goal"])),
+            with("dimensions", json!(["visit:country_name"])),
             "dimensions",
-            "\"event:goal\" is not supported",
+            "\"visit:country_name\" is not supported",
         ),
         (
             with("dimensions", json!(["event:props:"])),
@@ -541,13 +515,7 @@ fn stats_api_answers_plausible_queries() {
             "unknown field \"period\"",
         ),
     ];
-    for (body, field, needle) in cases {
-        let (status, v) = query(&server, &body, Some(KEY));
-        assert_eq!(status, 400, "{body} -> {v}");
-        assert_eq!(v["field"].as_str(), Some(field), "{body} -> {v}");
-        let msg = v["error"].as_str().unwrap_or_default();
-        assert!(msg.contains(needle), "{body}: {msg:?} lacks {needle:?}");
-    }
+    assert_stats_refusals(&server, KEY, cases);
     let resp = agent()
         .post(&server.url("/api/v2/query"))
         .header("Authorization", &format!("Bearer {KEY}"))

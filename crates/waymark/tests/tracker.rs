@@ -6,8 +6,9 @@
 //!   `http://shop.example:<port>` (Chromium maps the test hosts to 127.0.0.1). Their script tags
 //!   are rewritten on the fly to load the tracker from the Waymark server at
 //!   `http://stats.example:<waymark port>`, so every event is a cross-origin POST, as in production.
-//! - Chromium runs with a desktop Chrome user agent: its own headless UA contains
-//!   "HeadlessChrome", which the server rightly drops as a bot (the smoke test checks that).
+//! - Chromium runs with a desktop Chrome user agent, so stored rows read "Chrome"/"Desktop". Its
+//!   own headless UA ("HeadlessChrome") counts by default and is dropped with `--drop-headless`
+//!   (the smoke tests check both).
 //! - Progress is followed through the server's `/metrics` counters and, in the page, a wrapper
 //!   around `fetch` that records what the tracker sent and the status the server answered.
 //! - Chromium is missing: the tests fail under `CI=true`, and are skipped with a notice otherwise.
@@ -43,8 +44,13 @@ fn pages_dir() -> PathBuf {
 
 impl Rig {
     fn start(sites: &[&str]) -> Rig {
+        Rig::start_with(sites, &[])
+    }
+
+    /// As [`Rig::start`], with extra `waymark serve` flags.
+    fn start_with(sites: &[&str], flags: &[&str]) -> Rig {
         let dir = tempfile::tempdir().expect("temp dir");
-        let server = Server::start(dir.path(), sites, &[]);
+        let server = Server::start(dir.path(), sites, flags);
         let stats = format!("http://{STATS}:{}", server.port);
         // The pages load "/js/script….js" from their own origin and one posts to a relative
         // data-api; point both at the real server instead.
@@ -253,8 +259,8 @@ fn strings(rows: &[&[&str]]) -> Vec<Vec<String>> {
 // ---- the tests -----------------------------------------------------------------------------------
 
 /// The simplest driver (`--virtual-time-budget` + `--dump-dom`, as the acceptance check uses):
-/// the page's pageview and both pre-load queued calls are stored. Chromium's own headless UA is
-/// dropped by the server as a bot, so nothing from that run is stored.
+/// the page's pageview and both pre-load queued calls are stored — first with Chromium's own
+/// headless UA (counted by default), then with a desktop UA, whose rows are checked field by field.
 #[test]
 fn smoke_dump_dom_stores_pageview_and_queued_calls() {
     let Some(chromium) = chromium_or_skip("tracker smoke test") else {
@@ -267,12 +273,10 @@ fn smoke_dump_dom_stores_pageview_and_queued_calls() {
         dom.contains("<h1>Shop</h1>"),
         "the page did not render: {dom}"
     );
-    let c = wait_for(
-        &rig.server,
-        "the headless UA's events dropped as bots",
-        |c| c.bot >= 3,
-    );
-    assert_eq!(c.accepted, 0, "HeadlessChrome must not be counted: {c:?}");
+    wait_accepted(&rig.server, 3, "headless pageview + 2 queued calls");
+    let c = quiet(&rig.server);
+    assert_eq!(c.bot, 0, "a headless browser counts by default: {c:?}");
+    let headless = c.accepted;
 
     let url = format!(
         "{}/?utm_source=newsletter&utm_campaign=smoke&utm_content=dump-dom",
@@ -283,7 +287,7 @@ fn smoke_dump_dom_stores_pageview_and_queued_calls() {
         dom.contains(&format!(r#"src="{}/js/script.js""#, rig.stats)),
         "script tag not rewritten: {dom}"
     );
-    wait_accepted(&rig.server, 3, "pageview + 2 queued calls");
+    wait_accepted(&rig.server, headless + 3, "pageview + 2 queued calls");
     let c = quiet(&rig.server);
     assert_eq!((c.invalid, c.unknown_site), (0, 0), "{c:?}");
     drop(rig.site);
@@ -304,7 +308,7 @@ fn smoke_dump_dom_stores_pageview_and_queued_calls() {
             "device",
             "interactive",
         ],
-        "where name <> 'engagement'",
+        "where name <> 'engagement' and utm_campaign = 'smoke'",
     );
     rows.sort();
     let visit = ["/", SHOP, "newsletter", "smoke", "dump-dom"];
@@ -318,9 +322,32 @@ fn smoke_dump_dom_stores_pageview_and_queued_calls() {
     let expected: Vec<&[&str]> = expected.iter().map(|r| r.as_slice()).collect();
     assert_eq!(rows, strings(&expected), "stored:\n{}", dump(&rig.server));
     assert_eq!(
-        count(&rig.server, "count(*)", "where utm_campaign = 'headless'"),
-        0
+        count(
+            &rig.server,
+            "count(*)",
+            "where utm_campaign = 'headless' and browser = 'HeadlessChrome' and name <> 'engagement'"
+        ),
+        3,
+        "stored:\n{}",
+        dump(&rig.server)
     );
+}
+
+/// With `--drop-headless`, Chromium's own headless UA is dropped as a bot and nothing is stored.
+#[test]
+fn drop_headless_setting_drops_headless_browsers() {
+    let Some(chromium) = chromium_or_skip("tracker drop-headless test") else {
+        return;
+    };
+    let mut rig = Rig::start_with(&[SHOP], &["--drop-headless"]);
+    let url = format!("{}/?utm_campaign=headless", rig.base);
+    Chromium::dump_dom(&chromium, &url, None, 5000);
+    let c = wait_for(&rig.server, "the headless UA's events dropped", |c| {
+        c.bot >= 3
+    });
+    assert_eq!(c.accepted, 0, "{c:?}");
+    rig.server.stop();
+    assert_eq!(count(&rig.server, "count(*)", ""), 0);
 }
 
 /// index.html (core script: pageview, queue, custom events, SPA, engagement), then

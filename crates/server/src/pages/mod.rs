@@ -4,6 +4,7 @@
 const STYLE: &str = include_str!("style.css");
 const LOGIN: &str = include_str!("login.html");
 const HOME: &str = include_str!("home.html");
+const SHARE: &str = include_str!("share.html");
 
 /// Escapes text for HTML element content and double-quoted attributes.
 pub fn escape(s: &str) -> String {
@@ -31,7 +32,7 @@ fn fill(template: &str, values: &[(&str, &str)]) -> String {
 }
 
 /// The sign-in page. `message` is plain text shown as an alert.
-pub fn login(csrf: &str, email: &str, message: Option<&str>, no_users: bool) -> String {
+pub fn login(csrf: &str, email: &str, message: Option<&str>, no_users: bool, next: &str) -> String {
     let first_run = if no_users {
         "<section class=\"card\" aria-labelledby=\"first\"><h2 id=\"first\">First run</h2>\
          <p>No users exist yet. Create the first one on the server, then sign in here:</p>\
@@ -52,7 +53,39 @@ pub fn login(csrf: &str, email: &str, message: Option<&str>, no_users: bool) -> 
             ("message", &message),
             ("csrf", &escape(csrf)),
             ("email", &escape(email)),
+            ("next", &escape(next)),
         ],
+    )
+}
+
+/// The password page of a protected shared link. `message` is plain text shown as an alert.
+pub fn share_password(csrf: &str, name: &str, token: &str, message: Option<&str>) -> String {
+    let message = message
+        .map(|m| format!("<p class=\"error\" role=\"alert\">{}</p>", escape(m)))
+        .unwrap_or_default();
+    fill(
+        SHARE,
+        &[
+            ("message", &message),
+            ("csrf", &escape(csrf)),
+            ("name", &escape(name)),
+            (
+                "action",
+                &escape(&format!("/share/{}", query_escape(token))),
+            ),
+        ],
+    )
+}
+
+/// A short page for errors on HTML routes.
+pub fn notice(title: &str, text: &str) -> String {
+    format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{t} · Waymark</title><style>{STYLE}</style></head><body><main><h1>{t}</h1>\
+         <p>{x}</p></main></body></html>",
+        t = escape(title),
+        x = escape(text)
     )
 }
 
@@ -77,9 +110,10 @@ pub fn home(csrf: &str, email: &str, sites: &[String], chosen: Option<&SiteNumbe
             .iter()
             .map(|d| {
                 format!(
-                    "<li><a href=\"/?site={}\">{}</a></li>",
-                    escape(&query_escape(d)),
-                    escape(d)
+                    "<li><a href=\"/sites/{q}\">{d}</a> \
+                     <a class=\"muted\" href=\"/?site={q}\">last 30 days</a></li>",
+                    q = escape(&query_escape(d)),
+                    d = escape(d)
                 )
             })
             .collect();
@@ -123,7 +157,7 @@ fn duration(s: f64) -> String {
 }
 
 /// Percent-encodes a query value (domains are mostly safe already).
-fn query_escape(s: &str) -> String {
+pub(crate) fn query_escape(s: &str) -> String {
     let mut out = String::new();
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b'~') {
@@ -141,7 +175,8 @@ mod tests {
 
     #[test]
     fn pages_escape_their_values() {
-        let page = login("t<k", "a\"@b", Some("<bad>"), true);
+        let page = login("t<k", "a\"@b", Some("<bad>"), true, "/sites/x\"y");
+        assert!(page.contains("value=\"/sites/x&quot;y\""), "{page}");
         assert!(
             page.contains("t&lt;k") && page.contains("a&quot;@b") && page.contains("&lt;bad&gt;")
         );
@@ -149,5 +184,9 @@ mod tests {
         assert!(!page.contains("{{"));
         let home = home("t", "me@x", &["a.example".into()], None);
         assert!(home.contains("href=\"/?site=a.example\"") && !home.contains("{{"));
+        assert!(home.contains("href=\"/sites/a.example\""), "{home}");
+        let share = share_password("c", "<b>", "tok", Some("Wrong"));
+        assert!(share.contains("&lt;b&gt;") && share.contains("action=\"/share/tok\""));
+        assert!(!share.contains("{{"));
     }
 }

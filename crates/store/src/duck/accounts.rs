@@ -1,10 +1,12 @@
-//! Users and login sessions in DuckDB (`users`, `login_sessions`). No key constraints, as with
-//! definitions: the single writer keeps emails and session hashes unique inside transactions.
+//! Users, login sessions, grants, API keys and shared links in DuckDB (`users`,
+//! `login_sessions`, `site_grants`, `api_keys`, `shared_links`). No key constraints, as with
+//! definitions: the single writer keeps emails, hashes and ids unique inside transactions.
 
 use duckdb::{params, Connection, OptionalExt};
 
 use super::transaction::transaction;
-use crate::{LoginSession, StoreError, User};
+use super::DuckStore;
+use crate::{AccessStore, ApiKey, LoginSession, SharedLink, StoreError, User};
 
 pub fn save_user(conn: &Connection, user: &User) -> Result<bool, StoreError> {
     transaction(conn, |c| {
@@ -34,6 +36,8 @@ pub fn users(conn: &Connection) -> Result<Vec<User>, StoreError> {
 pub fn remove_user(conn: &Connection, email: &str) -> Result<bool, StoreError> {
     transaction(conn, |c| {
         c.execute("DELETE FROM login_sessions WHERE email = ?", [email])?;
+        c.execute("DELETE FROM site_grants WHERE email = ?", [email])?;
+        c.execute("DELETE FROM api_keys WHERE email = ?", [email])?;
         Ok(c.execute("DELETE FROM users WHERE email = ?", [email])? > 0)
     })
 }
@@ -71,4 +75,262 @@ pub fn session(conn: &Connection, id_hash: &str) -> Result<Option<LoginSession>,
 
 pub fn delete_session(conn: &Connection, id_hash: &str) -> Result<bool, StoreError> {
     Ok(conn.execute("DELETE FROM login_sessions WHERE id_hash = ?", [id_hash])? > 0)
+}
+
+const KEY_COLUMNS: &str =
+    "id, email, name, prefix, key_hash, scopes, created_ms, last_used_ms FROM api_keys";
+const LINK_COLUMNS: &str =
+    "id, site_id, name, token, password_hash, created_by, created_ms FROM shared_links";
+
+fn key_row(r: &duckdb::Row<'_>) -> duckdb::Result<ApiKey> {
+    let scopes: String = r.get(5)?;
+    Ok(ApiKey {
+        id: r.get(0)?,
+        email: r.get(1)?,
+        name: r.get(2)?,
+        prefix: r.get(3)?,
+        key_hash: r.get(4)?,
+        scopes: scopes.split_whitespace().map(str::to_string).collect(),
+        created_ms: r.get(6)?,
+        last_used_ms: r.get(7)?,
+    })
+}
+
+fn link_row(r: &duckdb::Row<'_>) -> duckdb::Result<SharedLink> {
+    Ok(SharedLink {
+        id: r.get(0)?,
+        site: r.get(1)?,
+        name: r.get(2)?,
+        token: r.get(3)?,
+        password_hash: r.get(4)?,
+        created_by: r.get(5)?,
+        created_ms: r.get(6)?,
+    })
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// Drops the grants and shared links of a site; part of `remove_site`'s transaction.
+pub(super) fn delete_site_access(c: &Connection, site: &str) -> Result<(), StoreError> {
+    c.execute("DELETE FROM site_grants WHERE site_id = ?", [site])?;
+    c.execute("DELETE FROM shared_links WHERE site_id = ?", [site])?;
+    Ok(())
+}
+
+impl AccessStore for DuckStore {
+    fn grants(&self) -> Result<Vec<(String, String)>, StoreError> {
+        self.read(|c| {
+            let mut stmt =
+                c.prepare("SELECT email, site_id FROM site_grants ORDER BY email, site_id")?;
+            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+    }
+
+    fn grant(&self, email: &str, site: &str) -> Result<bool, StoreError> {
+        transaction(&self.writer.lock(), |c| {
+            let existed: i64 = c.query_row(
+                "SELECT count(*) FROM site_grants WHERE email = ? AND site_id = ?",
+                [email, site],
+                |r| r.get(0),
+            )?;
+            if existed > 0 {
+                return Ok(false);
+            }
+            c.execute(
+                "INSERT INTO site_grants (email, site_id, created_ms) VALUES (?, ?, ?)",
+                params![email, site, now_ms()],
+            )?;
+            Ok(true)
+        })
+    }
+
+    fn revoke(&self, email: &str, site: &str) -> Result<bool, StoreError> {
+        Ok(self.writer.lock().execute(
+            "DELETE FROM site_grants WHERE email = ? AND site_id = ?",
+            [email, site],
+        )? > 0)
+    }
+
+    fn set_grants(&self, email: &str, sites: &[String]) -> Result<(), StoreError> {
+        transaction(&self.writer.lock(), |c| {
+            c.execute("DELETE FROM site_grants WHERE email = ?", [email])?;
+            let now = now_ms();
+            let mut seen = std::collections::BTreeSet::new();
+            for site in sites.iter().filter(|s| seen.insert(s.as_str())) {
+                c.execute(
+                    "INSERT INTO site_grants (email, site_id, created_ms) VALUES (?, ?, ?)",
+                    params![email, site, now],
+                )?;
+            }
+            Ok(())
+        })
+    }
+
+    fn save_api_key(&self, key: &ApiKey) -> Result<(), StoreError> {
+        self.writer.lock().execute(
+            "INSERT INTO api_keys (id, email, name, prefix, key_hash, scopes, created_ms, last_used_ms)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            params![
+                key.id,
+                key.email,
+                key.name,
+                key.prefix,
+                key.key_hash,
+                key.scopes.join(" "),
+                key.created_ms,
+                key.last_used_ms
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn api_keys(&self) -> Result<Vec<ApiKey>, StoreError> {
+        self.read(|c| {
+            let mut stmt = c.prepare(&format!("SELECT {KEY_COLUMNS} ORDER BY created_ms, id"))?;
+            let rows = stmt.query_map([], key_row)?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+    }
+
+    fn api_key_by_hash(&self, key_hash: &str) -> Result<Option<ApiKey>, StoreError> {
+        self.read(|c| {
+            Ok(c.query_row(
+                &format!("SELECT {KEY_COLUMNS} WHERE key_hash = ?"),
+                [key_hash],
+                key_row,
+            )
+            .optional()?)
+        })
+    }
+
+    fn delete_api_key(&self, id: &str) -> Result<bool, StoreError> {
+        Ok(self
+            .writer
+            .lock()
+            .execute("DELETE FROM api_keys WHERE id = ?", [id])?
+            > 0)
+    }
+
+    fn touch_api_key(&self, id: &str, used_ms: i64) -> Result<(), StoreError> {
+        self.writer.lock().execute(
+            "UPDATE api_keys SET last_used_ms = ? WHERE id = ?",
+            params![used_ms, id],
+        )?;
+        Ok(())
+    }
+
+    fn save_shared_link(&self, link: &SharedLink) -> Result<(), StoreError> {
+        self.writer.lock().execute(
+            "INSERT INTO shared_links (id, site_id, name, token, password_hash, created_by, created_ms)
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
+            params![
+                link.id,
+                link.site,
+                link.name,
+                link.token,
+                link.password_hash,
+                link.created_by,
+                link.created_ms
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn shared_links(&self, site: &str) -> Result<Vec<SharedLink>, StoreError> {
+        self.read(|c| {
+            let mut stmt = c.prepare(&format!(
+                "SELECT {LINK_COLUMNS} WHERE site_id = ? ORDER BY created_ms, id"
+            ))?;
+            let rows = stmt.query_map([site], link_row)?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+    }
+
+    fn shared_link_by_token(&self, token: &str) -> Result<Option<SharedLink>, StoreError> {
+        self.read(|c| {
+            Ok(c.query_row(
+                &format!("SELECT {LINK_COLUMNS} WHERE token = ?"),
+                [token],
+                link_row,
+            )
+            .optional()?)
+        })
+    }
+
+    fn delete_shared_link(&self, site: &str, id: &str) -> Result<bool, StoreError> {
+        Ok(self.writer.lock().execute(
+            "DELETE FROM shared_links WHERE site_id = ? AND id = ?",
+            [site, id],
+        )? > 0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::EventStore;
+
+    #[test]
+    fn grants_keys_and_links_round_trip() {
+        let store = DuckStore::in_memory().unwrap();
+        assert!(store.grant("a@x", "one.example").unwrap());
+        assert!(!store.grant("a@x", "one.example").unwrap());
+        store
+            .set_grants("b@x", &["two.example".into(), "two.example".into()])
+            .unwrap();
+        assert_eq!(
+            store.grants().unwrap(),
+            vec![
+                ("a@x".to_string(), "one.example".to_string()),
+                ("b@x".to_string(), "two.example".to_string())
+            ]
+        );
+        assert_eq!(store.grants_of("b@x").unwrap(), vec!["two.example"]);
+        assert!(store.revoke("a@x", "one.example").unwrap());
+        assert!(!store.revoke("a@x", "one.example").unwrap());
+
+        let key = ApiKey {
+            id: "k1".into(),
+            email: "b@x".into(),
+            name: "ci".into(),
+            prefix: "wm_12345678".into(),
+            key_hash: "digest".into(),
+            scopes: vec!["stats:read".into(), "sites:admin".into()],
+            created_ms: 1,
+            last_used_ms: None,
+        };
+        store.save_api_key(&key).unwrap();
+        store.touch_api_key("k1", 99).unwrap();
+        let found = store.api_key_by_hash("digest").unwrap().unwrap();
+        assert_eq!(found.scopes, key.scopes);
+        assert_eq!(found.last_used_ms, Some(99));
+        assert!(store.api_key_by_hash("other").unwrap().is_none());
+
+        let link = SharedLink {
+            id: "l1".into(),
+            site: "two.example".into(),
+            name: "board".into(),
+            token: "tok".into(),
+            password_hash: None,
+            created_by: "b@x".into(),
+            created_ms: 1,
+        };
+        store.save_shared_link(&link).unwrap();
+        assert_eq!(store.shared_link_by_token("tok").unwrap(), Some(link));
+        assert_eq!(store.shared_links("two.example").unwrap().len(), 1);
+
+        // Removing the user drops their grants and keys; removing the site drops its links.
+        store.remove_user("b@x").unwrap();
+        assert!(store.grants_of("b@x").unwrap().is_empty());
+        assert!(store.api_keys().unwrap().is_empty());
+        store.remove_site("two.example").unwrap();
+        assert!(store.shared_links("two.example").unwrap().is_empty());
+        assert!(!store.delete_shared_link("two.example", "l1").unwrap());
+    }
 }

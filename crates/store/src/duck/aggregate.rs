@@ -1,12 +1,21 @@
 //! The Stats API's aggregate query in DuckDB SQL. Only column names, aliases and fixed SQL
 //! chosen by matching on the logical query enter the text; every value (site, bounds, filter
-//! values, time-zone offsets, paging) is a bound parameter.
+//! values, goal names, time-zone offsets, paging) is a bound parameter.
 //!
 //! Shape: `base` (the site's events in range) → `s` (one row per visit: its attributes from
 //! the first event, start, duration, pageviews, interactions) → `e` (non-engagement events
-//! joined to their visit, filtered) → `ea` (event metrics per dimension values) and, when a
-//! per-visit metric is asked for, `sa` (visit metrics over the visits that have an `e` row,
-//! time-bucketed by visit start) → joined, ordered and paged.
+//! joined to their visit, filtered; with an `event:goal` dimension, one row per event and goal
+//! it matches) → `ea` (event metrics per dimension values) and, when a per-visit metric is
+//! asked for, `sa` (visit metrics over the visits that have an `e` row, time-bucketed by visit
+//! start) → `core`. Engagement metrics come from `en` (the engagement events under the same
+//! filters) via `sda` (scroll) and `tpa` (time on page); conversion rates divide by the
+//! visitors of `ec` (the events without goal and property filters), per row in `gct`. All are
+//! joined to `core` by dimension values, ordered and paged.
+//!
+//! Goals: `gm` lists, for each goal the query names, the events its conversion's trigger
+//! matches, by the shared trigger SQL ([`super::matching`]) over the same site and range.
+//! Events are matched back to `gm` on the columns a trigger reads, so nothing else decides
+//! what counts as a conversion.
 //!
 //! Local time: the site zone's UTC offsets over the range are computed in Rust
 //! ([`waymark_core::stats::utc_offsets`]) and applied with a `CASE`, so no ICU is needed.
@@ -15,11 +24,12 @@ use duckdb::params_from_iter;
 use duckdb::types::Value;
 use duckdb::Connection;
 use waymark_core::stats::{
-    utc_offsets, AggregateQuery, AggregateResult, AggregateRow, Metric, OrderKey, StatsDimension,
-    StatsFilter, StatsOp, TimeBucket, VisitField,
+    is_negated, named_goals, utc_offsets, AggregateQuery, AggregateResult, AggregateRow, Metric,
+    OrderKey, StatsDimension, StatsFilter, StatsOp, TimeBucket, VisitField,
 };
+use waymark_core::Conversion;
 
-use super::matching::Binds;
+use super::matching::{condition, scoped_events, Binds, Scope, TRIGGER_COLUMNS};
 use crate::StoreError;
 
 fn visit_column(f: VisitField) -> &'static str {
@@ -93,7 +103,8 @@ fn time_label(bucket: TimeBucket, ts: &str, offsets: &[(i64, i64)], b: &mut Bind
     }
 }
 
-/// A dimension's value on an `e` row (`session = false`) or an `s` row (`session = true`).
+/// A dimension's value on an `e`/`en`/`ec` row (`session = false`) or an `s` row
+/// (`session = true`). `event:goal` is the `goal` column `e` carries with that dimension.
 fn dimension_sql(
     d: &StatsDimension,
     session: bool,
@@ -108,6 +119,7 @@ fn dimension_sql(
         StatsDimension::Page => "pathname".to_string(),
         StatsDimension::Name => "name".to_string(),
         StatsDimension::Hostname => "hostname".to_string(),
+        StatsDimension::Goal => "goal".to_string(),
         StatsDimension::Prop(key) => {
             let k = b.push(Value::Text(key.clone()));
             format!("coalesce(list_extract(prop_values, list_position(prop_keys, {k})), '(none)')")
@@ -121,32 +133,75 @@ fn dimension_sql(
     }
 }
 
-fn filter_sql(f: &StatsFilter, offsets: &[(i64, i64)], b: &mut Binds) -> String {
+/// Matches an event to `gm` on the columns a trigger reads.
+fn match_on(left: &str, right: &str) -> String {
+    TRIGGER_COLUMNS
+        .iter()
+        .map(|c| format!("{left}.{c} = {right}.{c}"))
+        .collect::<Vec<_>>()
+        .join(" AND ")
+}
+
+/// What compiling filters needs besides the tree: the site's goal names and local offsets.
+struct Ctx<'a> {
+    offsets: &'a [(i64, i64)],
+    goals: &'a [String],
+}
+
+/// A filter over a `base b JOIN s` row.
+fn filter_sql(f: &StatsFilter, cx: &Ctx<'_>, b: &mut Binds) -> String {
     match f {
         StatsFilter::And(v) if v.is_empty() => "true".into(),
         StatsFilter::Or(v) if v.is_empty() => "false".into(),
         StatsFilter::And(v) => format!(
             "({})",
             v.iter()
-                .map(|f| filter_sql(f, offsets, b))
+                .map(|f| filter_sql(f, cx, b))
                 .collect::<Vec<_>>()
                 .join(" AND ")
         ),
         StatsFilter::Or(v) => format!(
             "({})",
             v.iter()
-                .map(|f| filter_sql(f, offsets, b))
+                .map(|f| filter_sql(f, cx, b))
                 .collect::<Vec<_>>()
                 .join(" OR ")
         ),
-        StatsFilter::Not(f) => format!("(NOT {})", filter_sql(f, offsets, b)),
+        StatsFilter::Not(f) => format!("(NOT {})", filter_sql(f, cx, b)),
+        StatsFilter::NotInTotals(f) => filter_sql(f, cx, b),
+        StatsFilter::Compare {
+            op,
+            dimension: StatsDimension::Goal,
+            values,
+            case_sensitive,
+        } => {
+            let names = named_goals(*op, values, *case_sensitive, cx.goals);
+            let any = if names.is_empty() {
+                "false".to_string()
+            } else {
+                let list = names
+                    .iter()
+                    .map(|n| b.push(Value::Text(n.to_string())))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                format!(
+                    "EXISTS (SELECT 1 FROM gm g WHERE g.goal IN ({list}) AND {})",
+                    match_on("g", "b")
+                )
+            };
+            if is_negated(*op) {
+                format!("(NOT {any})")
+            } else {
+                any
+            }
+        }
         StatsFilter::Compare {
             op,
             dimension,
             values,
             case_sensitive,
         } => {
-            let mut col = dimension_sql(dimension, false, offsets, b);
+            let mut col = dimension_sql(dimension, false, cx.offsets, b);
             if !case_sensitive {
                 col = format!("lower({col})");
             }
@@ -171,14 +226,110 @@ fn filter_sql(f: &StatsFilter, offsets: &[(i64, i64)], b: &mut Binds) -> String 
             } else {
                 format!("({})", any.join(" OR "))
             };
-            match op {
-                StatsOp::IsNot | StatsOp::ContainsNot | StatsOp::MatchesNot => {
-                    format!("(NOT {any})")
-                }
-                _ => any,
+            if is_negated(*op) {
+                format!("(NOT {any})")
+            } else {
+                any
             }
         }
     }
+}
+
+/// Every goal name a goal comparison anywhere in `f` names.
+fn filter_goals<'a>(f: &StatsFilter, goals: &'a [String], out: &mut Vec<&'a str>) {
+    match f {
+        StatsFilter::Compare {
+            op,
+            dimension: StatsDimension::Goal,
+            values,
+            case_sensitive,
+        } => out.extend(named_goals(*op, values, *case_sensitive, goals)),
+        StatsFilter::Compare { .. } => {}
+        StatsFilter::And(v) | StatsFilter::Or(v) => {
+            v.iter().for_each(|f| filter_goals(f, goals, out));
+        }
+        StatsFilter::Not(f) | StatsFilter::NotInTotals(f) => filter_goals(f, goals, out),
+    }
+}
+
+/// The goals an `event:goal` dimension lists: all, narrowed by the top-level goal filters
+/// (so `["is", "event:goal", ["Signup"]]` shows the Signup row only, as in Plausible).
+fn dimension_goals<'a>(q: &AggregateQuery, goals: &'a [String]) -> Vec<&'a str> {
+    let mut scope: Vec<&str> = goals.iter().map(String::as_str).collect();
+    for f in q.filter.iter().flat_map(StatsFilter::top_level) {
+        if let StatsFilter::Compare {
+            op,
+            dimension: StatsDimension::Goal,
+            values,
+            case_sensitive,
+        } = f
+        {
+            let named = named_goals(*op, values, *case_sensitive, goals);
+            let negated = is_negated(*op);
+            scope.retain(|g| named.contains(g) != negated);
+        }
+    }
+    scope
+}
+
+/// `gm`: one row per (event, goal) for the named goals, by the shared trigger SQL.
+fn goal_matches(q: &AggregateQuery, goals: &[&Conversion], b: &mut Binds) -> String {
+    if goals.is_empty() {
+        return "gm AS (SELECT NULL::UBIGINT AS visitor_id, NULL::UBIGINT AS session_id,
+                 NULL::TIMESTAMP AS timestamp, NULL::VARCHAR AS name, NULL::VARCHAR AS pathname,
+                 NULL::VARCHAR[] AS prop_keys, NULL::VARCHAR[] AS prop_values,
+                 NULL::VARCHAR AS goal WHERE false)"
+            .to_string();
+    }
+    let scoped = scoped_events(
+        &Scope {
+            site: &q.site,
+            bounds: q.bounds,
+            filters: &[],
+            breakdown: None,
+            engagement: goals
+                .iter()
+                .map(|g| &g.trigger)
+                .filter(|t| t.needs_engagement())
+                .collect(),
+        },
+        b,
+    );
+    let parts: Vec<String> = goals
+        .iter()
+        .map(|g| {
+            let cond = condition(&g.trigger, b);
+            let name = b.push(Value::Text(g.name.clone()));
+            format!(
+                "SELECT DISTINCT {}, {name}::VARCHAR AS goal FROM ev WHERE {cond}",
+                TRIGGER_COLUMNS.join(", ")
+            )
+        })
+        .collect();
+    format!("gm AS (WITH {scoped}\n{})", parts.join("\nUNION ALL\n"))
+}
+
+/// An events relation: `base b` joined to its visit, engagement events or the others,
+/// filtered by `filter`.
+fn events_cte(
+    name: &str,
+    engagement: bool,
+    filter: Option<&StatsFilter>,
+    cx: &Ctx<'_>,
+    b: &mut Binds,
+) -> String {
+    let filter = match filter {
+        Some(f) => filter_sql(f, cx, b),
+        None => "true".to_string(),
+    };
+    let kind = if engagement { "=" } else { "<>" };
+    format!(
+        "{name} AS (SELECT b.visitor_id, b.session_id, b.name, b.pathname, b.hostname, b.timestamp,
+             b.prop_keys, b.prop_values, b.revenue_amount, b.revenue_currency, b.engagement_ms,
+             b.scroll_depth, s.*
+         FROM base b JOIN s ON s.sid = b.session_id
+         WHERE b.name {kind} 'engagement' AND {filter})"
+    )
 }
 
 fn data_span(conn: &Connection, q: &AggregateQuery) -> Result<Option<(i64, i64)>, StoreError> {
@@ -189,6 +340,18 @@ fn data_span(conn: &Connection, q: &AggregateQuery) -> Result<Option<(i64, i64)>
         |r| Ok((r.get(0)?, r.get(1)?)),
     )?;
     Ok(lo.zip(hi))
+}
+
+/// `ON` for joining two relations with dimension aliases `aliases` (`true` without any).
+fn join_on(left: &str, right: &str, aliases: &[&String]) -> String {
+    if aliases.is_empty() {
+        return "true".to_string();
+    }
+    aliases
+        .iter()
+        .map(|a| format!("{left}.{a} IS NOT DISTINCT FROM {right}.{a}"))
+        .collect::<Vec<_>>()
+        .join(" AND ")
 }
 
 pub fn aggregate(conn: &Connection, q: &AggregateQuery) -> Result<AggregateResult, StoreError> {
@@ -204,29 +367,40 @@ pub fn aggregate(conn: &Connection, q: &AggregateQuery) -> Result<AggregateResul
     } else {
         Vec::new()
     };
+    // The site's goals are its conversion definitions, read with the events they match.
+    let conversions = if q.uses_goals() {
+        super::definitions::conversions(conn, &q.site)?
+    } else {
+        Vec::new()
+    };
+    let goal_names: Vec<String> = conversions.iter().map(|c| c.name.clone()).collect();
+    let goal_dim = q.dimensions.contains(&StatsDimension::Goal);
+    let dim_goals = if goal_dim {
+        dimension_goals(q, &goal_names)
+    } else {
+        Vec::new()
+    };
+    let mut named: Vec<&str> = dim_goals.clone();
+    if let Some(f) = &q.filter {
+        filter_goals(f, &goal_names, &mut named);
+    }
+    let used: Vec<&Conversion> = conversions
+        .iter()
+        .filter(|c| named.contains(&c.name.as_str()))
+        .collect();
+    let cx = Ctx {
+        offsets: &offsets,
+        goals: &goal_names,
+    };
 
     let mut b = Binds::default();
     let site = b.push(Value::Text(q.site.clone()));
     let from = b.push(Value::BigInt(q.bounds.from_ms));
     let to = b.push(Value::BigInt(q.bounds.to_ms));
-    let filter = match &q.filter {
-        Some(f) => filter_sql(f, &offsets, &mut b),
-        None => "true".to_string(),
-    };
+    let has = |m: Metric| q.metrics.contains(&m);
     let need_sessions = q.metrics.iter().any(|m| m.is_session());
-    let dims_e: Vec<String> = q
-        .dimensions
-        .iter()
-        .map(|d| dimension_sql(d, false, &offsets, &mut b))
-        .collect();
-    let dims_s: Vec<String> = if need_sessions {
-        q.dimensions
-            .iter()
-            .map(|d| dimension_sql(d, true, &offsets, &mut b))
-            .collect()
-    } else {
-        Vec::new()
-    };
+    let need_engagement = !goal_dim && q.metrics.iter().any(|m| m.is_engagement());
+    let need_cr = has(Metric::ConversionRate) || has(Metric::GroupConversionRate);
 
     let mut ctes = vec![
         format!(
@@ -241,62 +415,182 @@ pub fn aggregate(conn: &Connection, q: &AggregateQuery) -> Result<AggregateResul
              FROM base GROUP BY session_id)",
             visit_columns()
         ),
-        format!(
-            "e AS (SELECT b.visitor_id, b.session_id, b.name, b.pathname, b.hostname, b.timestamp,
-                 b.prop_keys, b.prop_values, s.*
-             FROM base b JOIN s ON s.sid = b.session_id
-             WHERE b.name <> 'engagement' AND {filter})"
-        ),
     ];
+    if q.uses_goals() {
+        ctes.push(goal_matches(q, &used, &mut b));
+    }
+    if goal_dim {
+        ctes.push(events_cte("e0", false, q.filter.as_ref(), &cx, &mut b));
+        let list = if dim_goals.is_empty() {
+            "NULL".to_string()
+        } else {
+            dim_goals
+                .iter()
+                .map(|n| b.push(Value::Text(n.to_string())))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        ctes.push(format!(
+            "e AS (SELECT e0.*, g.goal FROM e0 JOIN gm g ON {} AND g.goal IN ({list}))",
+            match_on("g", "e0")
+        ));
+    } else {
+        ctes.push(events_cte("e", false, q.filter.as_ref(), &cx, &mut b));
+    }
+    if need_engagement {
+        ctes.push(events_cte("en", true, q.filter.as_ref(), &cx, &mut b));
+    }
+    // Totals leave out the comparison's row restriction; conversion-rate totals also leave
+    // out the top-level goal and property filters (Plausible's denominators).
+    let totals_filter = q
+        .filter
+        .as_ref()
+        .and_then(|f| f.without_top_level(|p| matches!(p, StatsFilter::NotInTotals(_))));
+    if has(Metric::Percentage) {
+        ctes.push(events_cte("et", false, totals_filter.as_ref(), &cx, &mut b));
+    }
+    if need_cr {
+        let cr_filter = totals_filter
+            .as_ref()
+            .and_then(|f| f.without_top_level(StatsFilter::is_goal_or_prop_compare));
+        ctes.push(events_cte("ec", false, cr_filter.as_ref(), &cx, &mut b));
+    }
+
     let d_alias: Vec<String> = (0..q.dimensions.len()).map(|i| format!("d{i}")).collect();
-    let select_dims = |exprs: &[String]| -> String {
+    let all_aliases: Vec<&String> = d_alias.iter().collect();
+    let select_dims = |exprs: &[String], only: &[usize]| -> String {
         exprs
             .iter()
             .zip(&d_alias)
-            .map(|(e, a)| format!("{e} AS {a}, "))
+            .enumerate()
+            .filter(|(i, _)| only.contains(i))
+            .map(|(_, (e, a))| format!("{e} AS {a}, "))
             .collect::<String>()
     };
-    let group = if q.dimensions.is_empty() {
-        String::new()
-    } else {
-        format!(" GROUP BY {}", d_alias.join(", "))
+    let every: Vec<usize> = (0..q.dimensions.len()).collect();
+    let group_by = |extra: &[&str], only: &[usize]| -> String {
+        let mut cols: Vec<String> = only.iter().map(|&i| d_alias[i].clone()).collect();
+        cols.extend(extra.iter().map(|s| s.to_string()));
+        if cols.is_empty() {
+            String::new()
+        } else {
+            format!(" GROUP BY {}", cols.join(", "))
+        }
     };
+    let dims_e: Vec<String> = q
+        .dimensions
+        .iter()
+        .map(|d| dimension_sql(d, false, &offsets, &mut b))
+        .collect();
     ctes.push(format!(
         "ea AS (SELECT {}count(DISTINCT visitor_id) AS visitors, count(DISTINCT session_id) AS visits,
-             count(*) FILTER (WHERE name = 'pageview') AS pageviews, count(*) AS events
-         FROM e{group})",
-        select_dims(&dims_e)
+             count(*) FILTER (WHERE name = 'pageview') AS pageviews, count(*) AS events,
+             sum(revenue_amount) AS rev_sum, avg(revenue_amount) AS rev_avg,
+             coalesce(string_agg(DISTINCT revenue_currency, '+' ORDER BY revenue_currency)
+                 FILTER (WHERE revenue_amount IS NOT NULL AND revenue_currency <> ''), '') AS rev_cur
+         FROM e{})",
+        select_dims(&dims_e, &every),
+        group_by(&[], &every)
     ));
-    let from_clause = if need_sessions {
+    if need_sessions {
+        let dims_s: Vec<String> = q
+            .dimensions
+            .iter()
+            .map(|d| dimension_sql(d, true, &offsets, &mut b))
+            .collect();
         ctes.push(format!(
-            "sa AS (SELECT {}count(*) AS s_visits, sum(s_pageviews) AS s_pageviews,
+            "sa AS (SELECT {}count(*) AS s_visits, sum(s_pageviews) AS s_pageviews_sum,
                  avg(CASE WHEN s_interactions <= 1 THEN 100.0 ELSE 0.0 END) AS s_bounce,
                  avg(s_duration_ms) / 1000.0 AS s_duration
-             FROM s WHERE sid IN (SELECT session_id FROM e){group})",
-            select_dims(&dims_s)
+             FROM s WHERE sid IN (SELECT session_id FROM e){})",
+            select_dims(&dims_s, &every),
+            group_by(&[], &every)
         ));
-        if q.dimensions.is_empty() {
-            "ea CROSS JOIN sa".to_string()
+        let dims = if d_alias.is_empty() {
+            String::new()
         } else {
-            let on = d_alias
-                .iter()
-                .map(|a| format!("ea.{a} IS NOT DISTINCT FROM sa.{a}"))
-                .collect::<Vec<_>>()
-                .join(" AND ");
-            format!("ea FULL OUTER JOIN sa ON {on}")
-        }
+            let excl = d_alias.join(", ");
+            format!(
+                "{}, ea.* EXCLUDE ({excl}), sa.* EXCLUDE ({excl})",
+                d_alias
+                    .iter()
+                    .map(|a| format!("coalesce(ea.{a}, sa.{a}) AS {a}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        };
+        ctes.push(if d_alias.is_empty() {
+            "core AS (SELECT ea.*, sa.* FROM ea CROSS JOIN sa)".to_string()
+        } else {
+            format!(
+                "core AS (SELECT {dims} FROM ea FULL OUTER JOIN sa ON {})",
+                join_on("ea", "sa", &all_aliases)
+            )
+        });
     } else {
-        "ea".to_string()
-    };
+        ctes.push("core AS (SELECT * FROM ea)".to_string());
+    }
+    let mut joins = String::new();
+    if need_engagement {
+        let dims_n: Vec<String> = q
+            .dimensions
+            .iter()
+            .map(|d| dimension_sql(d, false, &offsets, &mut b))
+            .collect();
+        let sel = select_dims(&dims_n, &every);
+        // Scroll depth: each visitor's deepest scroll (per row), averaged.
+        ctes.push(format!(
+            "sd1 AS (SELECT {sel}visitor_id, max(scroll_depth) AS deepest FROM en
+             WHERE scroll_depth IS NOT NULL AND scroll_depth <= 100{})",
+            group_by(&["visitor_id"], &every)
+        ));
+        let outer: Vec<String> = d_alias.iter().map(|a| format!("{a}, ")).collect();
+        ctes.push(format!(
+            "sda AS (SELECT {}round(avg(deepest)) AS scroll FROM sd1{})",
+            outer.concat(),
+            group_by(&[], &every)
+        ));
+        // Time on page: engaged time over the visits that sent engagement for the page.
+        ctes.push(format!(
+            "tpa AS (SELECT {sel}round(sum(engagement_ms) / count(DISTINCT session_id) / 1000.0)
+                 AS top FROM en WHERE engagement_ms IS NOT NULL{})",
+            group_by(&[], &every)
+        ));
+        joins.push_str(&format!(
+            " LEFT JOIN sda ON {} LEFT JOIN tpa ON {}",
+            join_on("core", "sda", &all_aliases),
+            join_on("core", "tpa", &all_aliases)
+        ));
+    }
+    if has(Metric::GroupConversionRate) {
+        // Per row, over the dimensions that group visitors (a goal is not a group of them).
+        let groups: Vec<usize> = q
+            .dimensions
+            .iter()
+            .enumerate()
+            .filter(|(_, d)| **d != StatsDimension::Goal)
+            .map(|(i, _)| i)
+            .collect();
+        let dims_c: Vec<String> = q
+            .dimensions
+            .iter()
+            .map(|d| dimension_sql(d, false, &offsets, &mut b))
+            .collect();
+        ctes.push(format!(
+            "gct AS (SELECT {}count(DISTINCT visitor_id) AS v FROM ec{})",
+            select_dims(&dims_c, &groups),
+            group_by(&[], &groups)
+        ));
+        let aliases: Vec<&String> = groups.iter().map(|&i| &d_alias[i]).collect();
+        joins.push_str(&format!(
+            " LEFT JOIN gct ON {}",
+            join_on("core", "gct", &aliases)
+        ));
+    }
+
     let dim_out: Vec<String> = d_alias
         .iter()
-        .map(|a| {
-            if need_sessions {
-                format!("coalesce(ea.{a}, sa.{a}, '') AS {a}")
-            } else {
-                format!("coalesce(ea.{a}, '') AS {a}")
-            }
-        })
+        .map(|a| format!("coalesce(core.{a}, '') AS {a}"))
         .collect();
     let metric_out: Vec<String> = q
         .metrics
@@ -304,16 +598,23 @@ pub fn aggregate(conn: &Connection, q: &AggregateQuery) -> Result<AggregateResul
         .enumerate()
         .map(|(i, m)| {
             let e = match m {
-                Metric::Visitors => "coalesce(ea.visitors, 0)".to_string(),
-                Metric::Visits => "coalesce(ea.visits, 0)".to_string(),
-                Metric::Pageviews => "coalesce(ea.pageviews, 0)".to_string(),
-                Metric::Events => "coalesce(ea.events, 0)".to_string(),
+                Metric::Visitors => "coalesce(core.visitors, 0)",
+                Metric::Visits => "coalesce(core.visits, 0)",
+                Metric::Pageviews => "coalesce(core.pageviews, 0)",
+                Metric::Events => "coalesce(core.events, 0)",
                 Metric::ViewsPerVisit => {
-                    "coalesce(round(sa.s_pageviews / nullif(sa.s_visits, 0), 2), 0)".to_string()
+                    "coalesce(round(core.s_pageviews_sum / nullif(core.s_visits, 0), 2), 0)"
                 }
-                Metric::BounceRate => "coalesce(round(sa.s_bounce), 0)".to_string(),
-                Metric::VisitDuration => "coalesce(round(sa.s_duration), 0)".to_string(),
-                Metric::Percentage => "coalesce(round(100.0 * ea.visitors / nullif((SELECT count(DISTINCT visitor_id) FROM e), 0), 2), 0)".to_string(),
+                Metric::BounceRate => "coalesce(round(core.s_bounce), 0)",
+                Metric::VisitDuration => "coalesce(round(core.s_duration), 0)",
+                Metric::Percentage => "coalesce(round(100.0 * core.visitors / nullif((SELECT count(DISTINCT visitor_id) FROM et), 0), 2), 0)",
+                Metric::ConversionRate => "coalesce(round(100.0 * core.visitors / nullif((SELECT count(DISTINCT visitor_id) FROM ec), 0), 1), 0)",
+                Metric::GroupConversionRate => "coalesce(round(100.0 * core.visitors / nullif(gct.v, 0), 1), 0)",
+                Metric::TotalRevenue => "coalesce(core.rev_sum, 0)",
+                Metric::AverageRevenue => "coalesce(core.rev_avg, 0)",
+                Metric::ScrollDepth if need_engagement => "sda.scroll",
+                Metric::TimeOnPage if need_engagement => "tpa.top",
+                Metric::ScrollDepth | Metric::TimeOnPage => "NULL",
             };
             format!("({e})::DOUBLE AS m{i}")
         })
@@ -352,12 +653,18 @@ pub fn aggregate(conn: &Connection, q: &AggregateQuery) -> Result<AggregateResul
     let offset = b.push(Value::BigInt(q.offset.min(i64::MAX as usize) as i64));
     let mut cols = dim_out;
     cols.extend(metric_out);
+    cols.push(if q.metrics.iter().any(|m| m.is_revenue()) {
+        "core.rev_cur AS currency".to_string()
+    } else {
+        "'' AS currency".to_string()
+    });
     cols.push("count(*) OVER () AS total_rows".to_string());
     let sql = format!(
-        "WITH {} SELECT {} FROM {from_clause}{order} LIMIT {limit} OFFSET {offset}",
+        "WITH {} SELECT {} FROM core{joins}{order} LIMIT {limit} OFFSET {offset}",
         ctes.join(",\n"),
         cols.join(", ")
     );
+    tracing::debug!(%sql, params = b.values.len(), "stats aggregate query");
 
     let nd = q.dimensions.len();
     let nm = q.metrics.len();
@@ -371,12 +678,14 @@ pub fn aggregate(conn: &Connection, q: &AggregateQuery) -> Result<AggregateResul
         }
         let mut metrics = Vec::with_capacity(nm);
         for i in 0..nm {
-            metrics.push(r.get::<_, f64>(nd + i)?);
+            metrics.push(r.get::<_, Option<f64>>(nd + i)?.unwrap_or(f64::NAN));
         }
-        out.total_rows = r.get::<_, i64>(nd + nm)? as u64;
+        let currency = r.get::<_, Option<String>>(nd + nm)?.unwrap_or_default();
+        out.total_rows = r.get::<_, i64>(nd + nm + 1)? as u64;
         out.rows.push(AggregateRow {
             dimensions,
             metrics,
+            currency,
         });
     }
     if out.rows.is_empty() && q.offset > 0 {
@@ -487,5 +796,171 @@ mod tests {
         let r = s.aggregate(&q).unwrap();
         assert_eq!(r.rows.len(), 1);
         assert_eq!(r.rows[0].dimensions, vec!["/"]);
+    }
+
+    #[test]
+    fn goals_revenue_and_engagement() {
+        use waymark_core::{Conversion, ConversionValue, Trigger};
+        let s = DuckStore::in_memory().unwrap();
+        s.add_site(&Site::new("a.test", "UTC").unwrap()).unwrap();
+        let t = 1_767_310_200_000;
+        let mut buy = ev(1, t + 60_000, "Purchase", "/checkout", "Google");
+        buy.revenue_amount = Some(30.0);
+        buy.revenue_currency = "EUR".into();
+        let mut buy2 = ev(2, t + 90_000, "Purchase", "/checkout", "");
+        buy2.revenue_amount = Some(10.0);
+        buy2.revenue_currency = "EUR".into();
+        let engage = |session: u64, ms: i64, path: &str, sd: u8, e: u32| {
+            let mut x = ev(session, ms, "engagement", path, "");
+            x.scroll_depth = Some(sd);
+            x.engagement_ms = Some(e);
+            x
+        };
+        s.append(&[
+            ev(1, t, "pageview", "/", "Google"),
+            engage(1, t + 10_000, "/", 40, 6_000),
+            engage(1, t + 20_000, "/", 80, 4_000),
+            buy,
+            ev(2, t, "pageview", "/", ""),
+            engage(2, t + 5_000, "/", 20, 2_000),
+            buy2,
+            ev(3, t, "pageview", "/pricing", "Google"),
+            ev(4, t, "pageview", "/pricing", ""),
+        ])
+        .unwrap();
+        s.save_conversion(
+            "a.test",
+            &Conversion::macro_goal(
+                "Purchase",
+                Trigger::event("Purchase"),
+                ConversionValue::Revenue,
+            ),
+        )
+        .unwrap();
+        s.save_conversion(
+            "a.test",
+            &Conversion::micro("Pricing", "pageview /pricing".parse().unwrap()),
+        )
+        .unwrap();
+        use Metric::*;
+        let goal = |op: StatsOp, v: &[&str]| StatsFilter::Compare {
+            op,
+            dimension: StatsDimension::Goal,
+            values: v.iter().map(|s| s.to_string()).collect(),
+            case_sensitive: true,
+        };
+        let mut q = query(
+            &[
+                Visitors,
+                Events,
+                ConversionRate,
+                TotalRevenue,
+                AverageRevenue,
+            ],
+            &[StatsDimension::Goal],
+        );
+        let r = s.aggregate(&q).unwrap();
+        let got: Vec<_> = r
+            .rows
+            .iter()
+            .map(|r| {
+                (
+                    r.dimensions[0].as_str(),
+                    r.metrics.clone(),
+                    r.currency.as_str(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("Pricing", vec![2.0, 2.0, 50.0, 0.0, 0.0], ""),
+                ("Purchase", vec![2.0, 2.0, 50.0, 40.0, 20.0], "EUR"),
+            ]
+        );
+        // A goal filter narrows the rows; group conversion rate divides per source.
+        q.metrics = vec![Visitors, GroupConversionRate, ConversionRate];
+        q.dimensions = vec![StatsDimension::Visit(VisitField::Source)];
+        q.filter = Some(StatsFilter::And(vec![goal(StatsOp::Is, &["Purchase"])]));
+        let r = s.aggregate(&q).unwrap();
+        assert_eq!(r.rows.len(), 2);
+        assert_eq!(r.rows[0].dimensions, vec!["Direct / None"]);
+        assert_eq!(r.rows[0].metrics, vec![1.0, 50.0, 25.0]);
+        assert_eq!(r.rows[1].dimensions, vec!["Google"]);
+        // is_not keeps events matching none of the named goals.
+        q.metrics = vec![Events];
+        q.dimensions = vec![];
+        q.filter = Some(StatsFilter::And(vec![goal(StatsOp::IsNot, &["Purchase"])]));
+        assert_eq!(s.aggregate(&q).unwrap().rows[0].metrics, vec![4.0]);
+        q.filter = Some(StatsFilter::And(vec![goal(StatsOp::Contains, &["ric"])]));
+        assert_eq!(s.aggregate(&q).unwrap().rows[0].metrics, vec![2.0]);
+        // Scroll depth: visitor 1's deepest is 80, visitor 2's 20; time on page: 12 s over
+        // 2 visits.
+        let mut q = query(
+            &[ScrollDepth, TimeOnPage, Visitors],
+            &[StatsDimension::Page],
+        );
+        let r = s.aggregate(&q).unwrap();
+        assert_eq!(r.rows[0].dimensions, vec!["/"]);
+        assert_eq!(r.rows[0].metrics, vec![50.0, 6.0, 2.0]);
+        assert_eq!(r.rows.len(), 3);
+        assert!(r.rows[1..].iter().all(|r| r.metrics[0].is_nan()), "{r:?}");
+        q.dimensions = vec![];
+        q.filter = Some(StatsFilter::Compare {
+            op: StatsOp::Is,
+            dimension: StatsDimension::Page,
+            values: vec!["/".into()],
+            case_sensitive: true,
+        });
+        assert_eq!(
+            s.aggregate(&q).unwrap().rows[0].metrics,
+            vec![50.0, 6.0, 2.0]
+        );
+        // A goal whose trigger reads page engagement (the shared matcher attaches it).
+        s.save_conversion(
+            "a.test",
+            &Conversion::micro(
+                "Deep read",
+                "pageview / where scroll >= 50%".parse().unwrap(),
+            ),
+        )
+        .unwrap();
+        let mut q = query(&[Visitors], &[StatsDimension::Visit(VisitField::Source)]);
+        q.filter = Some(StatsFilter::And(vec![goal(StatsOp::Is, &["Deep read"])]));
+        let r = s.aggregate(&q).unwrap();
+        assert_eq!(r.rows.len(), 1);
+        assert_eq!(r.rows[0].dimensions, vec!["Google"]);
+        // Property conditions: events are matched back to the goal with their properties.
+        let signup = |session: u64, plan: &str| {
+            let mut x = ev(session, t + 1_000, "Signup", "/", "");
+            x.props = vec![waymark_core::Prop {
+                key: "plan".into(),
+                value: plan.into(),
+            }];
+            x
+        };
+        s.append(&[signup(5, "pro"), signup(6, "free"), signup(6, "free")])
+            .unwrap();
+        s.save_conversion(
+            "a.test",
+            &Conversion::micro(
+                "Pro signup",
+                "event Signup where plan = pro".parse().unwrap(),
+            ),
+        )
+        .unwrap();
+        let mut q = query(&[Visitors, Events], &[]);
+        q.filter = Some(StatsFilter::And(vec![goal(StatsOp::Is, &["Pro signup"])]));
+        assert_eq!(s.aggregate(&q).unwrap().rows[0].metrics, vec![1.0, 1.0]);
+        q.filter = Some(StatsFilter::And(vec![
+            goal(StatsOp::IsNot, &["Pro signup"]),
+            StatsFilter::Compare {
+                op: StatsOp::Is,
+                dimension: StatsDimension::Name,
+                values: vec!["Signup".into()],
+                case_sensitive: true,
+            },
+        ]));
+        assert_eq!(s.aggregate(&q).unwrap().rows[0].metrics, vec![1.0, 2.0]);
     }
 }

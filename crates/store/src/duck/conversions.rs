@@ -19,7 +19,10 @@ pub fn counts(conn: &Connection, q: &ConversionQuery) -> Result<ConversionCounts
         },
         &mut b,
     );
-    let mut cols = vec!["count(DISTINCT visitor_id)".to_string()];
+    // Visitors as the Stats API counts them: engagement events alone do not make a visitor
+    // (one may arrive for a page viewed just before the range began).
+    let mut cols =
+        vec!["count(DISTINCT visitor_id) FILTER (WHERE name <> 'engagement')".to_string()];
     for t in &q.triggers {
         let c = condition(t, &mut b);
         cols.push(format!("count(DISTINCT visitor_id) FILTER (WHERE {c})"));

@@ -168,6 +168,18 @@ fn visit_attribute(a: &Attribute, b: &mut Binds) -> String {
     }
 }
 
+/// The event columns a trigger reads: name, path, properties, and the visit and time its page
+/// engagement is found by. Events matched by trigger SQL are told apart by these.
+pub(crate) const TRIGGER_COLUMNS: [&str; 7] = [
+    "visitor_id",
+    "session_id",
+    "timestamp",
+    "name",
+    "pathname",
+    "prop_keys",
+    "prop_values",
+];
+
 /// What [`scoped_events`] should attach.
 pub(crate) struct Scope<'a> {
     pub site: &'a str,
@@ -186,19 +198,13 @@ pub(crate) fn scoped_events(scope: &Scope<'_>, b: &mut Binds) -> String {
     let to = b.push(Value::BigInt(scope.bounds.to_ms));
     // Only the columns triggers, values and the asked-for attributes read: the window and
     // join below then move a fraction of each row.
-    let mut columns: Vec<&str> = vec![
-        "visitor_id",
-        "session_id",
-        "timestamp",
-        "name",
-        "pathname",
-        "prop_keys",
-        "prop_values",
+    let mut columns: Vec<&str> = TRIGGER_COLUMNS.to_vec();
+    columns.extend([
         "revenue_amount",
         "revenue_currency",
         "engagement_ms",
         "scroll_depth",
-    ];
+    ]);
     for a in scope
         .filters
         .iter()

@@ -171,6 +171,7 @@ impl EventStore for DuckStore {
             c.execute("DELETE FROM events_sorted WHERE site_id = ?", [domain])?;
             c.execute("DELETE FROM events_recent WHERE site_id = ?", [domain])?;
             definitions::delete_site_definitions(c, domain)?;
+            accounts::delete_site_access(c, domain)?;
             Ok(c.execute("DELETE FROM sites WHERE domain = ?", [domain])?)
         })?;
         Ok(removed > 0)

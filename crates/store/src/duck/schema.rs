@@ -102,6 +102,33 @@ fn migrations() -> Vec<String> {
              expires_ms BIGINT NOT NULL
          );"
         .to_string(),
+        // 4: access control (see `accounts.rs`): per-site grants for viewers, personal API keys
+        // (only a digest of the key is kept) and shared read-only links per site.
+        "CREATE TABLE site_grants (
+             email VARCHAR NOT NULL,
+             site_id VARCHAR NOT NULL,
+             created_ms BIGINT NOT NULL
+         );
+         CREATE TABLE api_keys (
+             id VARCHAR NOT NULL,
+             email VARCHAR NOT NULL,
+             name VARCHAR NOT NULL,
+             prefix VARCHAR NOT NULL,
+             key_hash VARCHAR NOT NULL,
+             scopes VARCHAR NOT NULL,
+             created_ms BIGINT NOT NULL,
+             last_used_ms BIGINT
+         );
+         CREATE TABLE shared_links (
+             id VARCHAR NOT NULL,
+             site_id VARCHAR NOT NULL,
+             name VARCHAR NOT NULL,
+             token VARCHAR NOT NULL,
+             password_hash VARCHAR,
+             created_by VARCHAR NOT NULL,
+             created_ms BIGINT NOT NULL
+         );"
+        .to_string(),
     ]
 }
 

@@ -1,5 +1,6 @@
 //! `waymark demo`: creates `demo.waymark.local` with ~90 days of generated traffic (through
-//! the live enrichment and identity code), then serves it unless `--no-serve`.
+//! the live enrichment and identity code) and an admin `demo@waymark.local` with a fresh
+//! password it prints, then serves it unless `--no-serve`.
 
 use std::sync::Arc;
 
@@ -9,9 +10,12 @@ use waymark_collect::salt::SaltStore;
 use waymark_collect::Collector;
 use waymark_core::Site;
 use waymark_demo::{DemoOptions, DEMO_SITE};
-use waymark_store::EventStore;
+use waymark_store::{EventStore, User};
 
 use crate::cli::DemoArgs;
+
+/// The demo's admin account.
+const DEMO_USER: &str = "demo@waymark.local";
 
 pub fn run(args: DemoArgs) -> Result<()> {
     let config = crate::settings::server_config(&args.common, &args.server)?;
@@ -56,6 +60,15 @@ pub fn run(args: DemoArgs) -> Result<()> {
         bar.finish_and_clear();
         // The e-commerce template's conversions and its "Checkout" funnel.
         waymark_insight::manage::apply_template(store.as_ref(), &site.domain, "ecommerce")?;
+        // An admin to sign in with; each run sets a new password (printed below).
+        let password = waymark_server::accounts::random_password();
+        store.save_user(&User {
+            email: DEMO_USER.into(),
+            password_hash: waymark_server::accounts::hash_password(&password)
+                .map_err(anyhow::Error::msg)?,
+            admin: true,
+            created_ms: chrono::Utc::now().timestamp_millis(),
+        })?;
         store.checkpoint()?;
         println!(
             "demo site {} ready: {} events in {} visits over {} days (data: {})",
@@ -70,12 +83,16 @@ pub fn run(args: DemoArgs) -> Result<()> {
             dir.display(),
             site.domain
         );
+        println!(
+            "sign in at http://{}/login as {DEMO_USER} with password {password}",
+            config.listen
+        );
     }
     if args.no_serve {
         return Ok(());
     }
     println!(
-        "serving http://{} for {DEMO_SITE}: Stats API at /api/v2/query, tracker at /js/script.js, events at /api/event",
+        "serving http://{} for {DEMO_SITE}: dashboard at /sites/{DEMO_SITE}, Stats API at /api/v2/query, tracker at /js/script.js, events at /api/event",
         config.listen
     );
     super::runtime()?.block_on(waymark_server::run(config))?;

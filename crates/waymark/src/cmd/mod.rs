@@ -4,6 +4,7 @@ mod bench;
 mod conversions;
 mod demo;
 mod funnel;
+mod key;
 mod serve;
 mod site;
 mod sql;
@@ -27,6 +28,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Conversions(c) => conversions::run(c),
         Command::Funnel(a) => funnel::run(a),
         Command::User(c) => user::run(c),
+        Command::Key(c) => key::run(c),
     }
 }
 

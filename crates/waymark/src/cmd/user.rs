@@ -1,14 +1,15 @@
-//! `waymark user add|list|remove`: dashboard users. Passwords are read from standard input
-//! (`--password-stdin`) or `WAYMARK_PASSWORD`, never from the command line, and stored only as
-//! argon2id hashes.
+//! `waymark user add|list|remove|grant|revoke`: dashboard users and the sites viewers may read.
+//! Passwords are read from standard input (`--password-stdin`) or `WAYMARK_PASSWORD`, never
+//! from the command line, and stored only as argon2id hashes.
 
 use std::io::BufRead;
 
 use anyhow::{bail, Context, Result};
 use waymark_server::accounts::{hash_password, normalize_email};
-use waymark_store::{EventStore, User};
+use waymark_store::duck::DuckStore;
+use waymark_store::{AccessStore, EventStore, User};
 
-use crate::cli::UserCommand;
+use crate::cli::{Common, UserCommand};
 
 /// Shortest password accepted.
 const MIN_PASSWORD: usize = 8;
@@ -35,6 +36,13 @@ fn read_password(from_stdin: bool) -> Result<String> {
     Ok(password)
 }
 
+/// A grant's user and site as stored (normalised), and the store holding them.
+fn grant_target(email: &str, site: &str, common: &Common) -> Result<(String, String, DuckStore)> {
+    let email = normalize_email(email);
+    let site = waymark_core::site::normalize_domain(site);
+    Ok((email, site, super::open_store(common)?))
+}
+
 pub fn run(cmd: UserCommand) -> Result<()> {
     match cmd {
         UserCommand::Add {
@@ -56,7 +64,7 @@ pub fn run(cmd: UserCommand) -> Result<()> {
                 admin,
                 created_ms: chrono::Utc::now().timestamp_millis(),
             })?;
-            let role = if admin { "admin" } else { "user" };
+            let role = if admin { "admin" } else { "viewer" };
             if created {
                 println!("user {email} added ({role})");
             } else {
@@ -66,6 +74,7 @@ pub fn run(cmd: UserCommand) -> Result<()> {
         UserCommand::List { common } => {
             let store = super::open_store(&common)?;
             let users = store.users()?;
+            let grants = store.grants()?;
             if users.is_empty() {
                 println!("no users yet: waymark user add you@example.com --admin");
             }
@@ -73,10 +82,25 @@ pub fn run(cmd: UserCommand) -> Result<()> {
                 let created = chrono::DateTime::from_timestamp_millis(u.created_ms)
                     .map(|t| t.format("%Y-%m-%d").to_string())
                     .unwrap_or_default();
+                // Admins read every site; a viewer reads the sites granted to them.
+                let sites = if u.admin {
+                    "all sites".to_string()
+                } else {
+                    let mine: Vec<&str> = grants
+                        .iter()
+                        .filter(|(e, _)| *e == u.email)
+                        .map(|(_, s)| s.as_str())
+                        .collect();
+                    if mine.is_empty() {
+                        "no sites".to_string()
+                    } else {
+                        mine.join(",")
+                    }
+                };
                 println!(
-                    "{}\t{}\t{created}",
+                    "{}\t{}\t{created}\t{sites}",
                     u.email,
-                    if u.admin { "admin" } else { "user" }
+                    if u.admin { "admin" } else { "viewer" }
                 );
             }
         }
@@ -86,6 +110,40 @@ pub fn run(cmd: UserCommand) -> Result<()> {
             let existed = store.remove_user(&email)?;
             anyhow::ensure!(existed, "no user {email:?}");
             println!("removed {email} and ended their sessions");
+        }
+        UserCommand::Grant {
+            email,
+            site,
+            common,
+        } => {
+            let (email, site, store) = grant_target(&email, &site, &common)?;
+            let user = store
+                .user(&email)?
+                .with_context(|| format!("no user {email:?}"))?;
+            anyhow::ensure!(
+                store.site(&site)?.is_some(),
+                "no site {site:?}: waymark site add {site}"
+            );
+            if store.grant(&email, &site)? {
+                println!("{email} may now read {site}");
+            } else {
+                println!("{email} already reads {site}");
+            }
+            if user.admin {
+                println!("note: {email} is an admin and reads every site anyway");
+            }
+        }
+        UserCommand::Revoke {
+            email,
+            site,
+            common,
+        } => {
+            let (email, site, store) = grant_target(&email, &site, &common)?;
+            anyhow::ensure!(
+                store.revoke(&email, &site)?,
+                "{email} has no grant for {site}"
+            );
+            println!("{email} may no longer read {site}");
         }
     }
     Ok(())

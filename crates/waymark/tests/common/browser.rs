@@ -721,3 +721,101 @@ fn file_response(
         _ => (200, "application/octet-stream", bytes),
     }
 }
+
+// ---- dashboard helpers: viewport, waiting for the page, screenshots ---------------------------
+
+impl Page {
+    /// Emulates a viewport (`mobile` also turns on touch-style viewport handling).
+    pub fn set_viewport(&self, width: u32, height: u32, mobile: bool) {
+        self.call(
+            "Emulation.setDeviceMetricsOverride",
+            json!({"width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile}),
+        );
+    }
+
+    /// Polls `expression` until it yields something other than null, false, "" or an error;
+    /// returns that value. Panics with `what` after `secs` seconds.
+    pub fn wait_for(&self, expression: &str, what: &str, secs: u64) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        let mut last: String;
+        loop {
+            match self.try_js(expression) {
+                Ok(v) if !(v.is_null() || v == json!(false) || v == json!("")) => return v,
+                Ok(v) => last = v.to_string(),
+                Err(e) => last = e,
+            }
+            assert!(
+                Instant::now() < deadline,
+                "waited {secs} s for {what}; last: {last}; page: {}",
+                self.try_js("location.href + ' ' + document.body.innerText.slice(0, 1500)")
+                    .unwrap_or_default()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Saves a PNG screenshot of the viewport (`full`: the whole page) to `path`.
+    pub fn screenshot(&self, path: &Path, full: bool) {
+        let r = self.call(
+            "Page.captureScreenshot",
+            json!({"format": "png", "captureBeyondViewport": full}),
+        );
+        let data = r["data"].as_str().expect("screenshot data");
+        let png = base64_decode(data).expect("screenshot base64");
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).expect("artifact dir");
+        }
+        std::fs::write(path, png).expect("write screenshot");
+    }
+}
+
+/// Standard base64 (with padding), as DevTools sends binary data.
+pub fn base64_decode(text: &str) -> Option<Vec<u8>> {
+    let value = |c: u8| -> Option<u32> {
+        Some(match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return None,
+        } as u32)
+    };
+    let bytes: Vec<u8> = text.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
+    let mut out = Vec::with_capacity(bytes.len() / 4 * 3);
+    for chunk in bytes.chunks(4) {
+        let pad = chunk.iter().rev().take_while(|b| **b == b'=').count();
+        let mut n = 0u32;
+        for (i, b) in chunk.iter().enumerate() {
+            let v = if *b == b'=' { 0 } else { value(*b)? };
+            n |= v << (18 - 6 * i);
+        }
+        let got = [(n >> 16) as u8, (n >> 8) as u8, n as u8];
+        out.extend_from_slice(&got[..3usize.saturating_sub(pad).min(chunk.len() - 1)]);
+    }
+    Some(out)
+}
+
+impl Page {
+    /// A real key press (down + up) on the focused element: "Tab", "Enter", "Escape", " ".
+    pub fn press_key(&self, key: &str, shift: bool) {
+        let (code, vk, text) = match key {
+            "Tab" => ("Tab", 9, ""),
+            "Enter" => ("Enter", 13, "\r"),
+            "Escape" => ("Escape", 27, ""),
+            " " => ("Space", 32, " "),
+            other => panic!("press_key: no mapping for {other:?}"),
+        };
+        let modifiers = if shift { 8 } else { 0 };
+        self.call(
+            "Input.dispatchKeyEvent",
+            json!({"type": "keyDown", "key": key, "code": code, "windowsVirtualKeyCode": vk,
+                   "text": text, "modifiers": modifiers}),
+        );
+        self.call(
+            "Input.dispatchKeyEvent",
+            json!({"type": "keyUp", "key": key, "code": code, "windowsVirtualKeyCode": vk,
+                   "modifiers": modifiers}),
+        );
+    }
+}

@@ -216,3 +216,158 @@ pub fn post(server: &Server, body: &str, ua: &str, ip: &str, extra: &[(&str, &st
         body,
     }
 }
+
+/// An agent that shows redirects instead of following them.
+pub fn no_redirects() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .timeout_global(Some(Duration::from_secs(30)))
+        .build()
+        .into()
+}
+
+/// Adds a dashboard user with `waymark user add --password-stdin` (an admin when `admin`),
+/// asserting that it succeeds without echoing the password.
+pub fn add_user(dir: &str, email: &str, password: &str, admin: bool) {
+    use std::io::Write;
+    let mut args = vec!["user", "add", email, "--password-stdin", "--data-dir", dir];
+    if admin {
+        args.push("--admin");
+    }
+    let mut child = Command::new(bin())
+        .args(&args)
+        .env_remove("WAYMARK_PASSWORD")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{password}\n").as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(!stdout.contains(password), "password echoed: {stdout}");
+}
+
+/// The value of cookie `name` among a response's `Set-Cookie` headers.
+pub fn cookie_value(set_cookies: &[String], name: &str) -> Option<String> {
+    set_cookies.iter().find_map(|c| {
+        let (k, v) = c.split(';').next()?.split_once('=')?;
+        (k.trim() == name).then(|| v.trim().to_string())
+    })
+}
+
+/// Percent-encodes all but ASCII letters, digits and `-._` (form bodies, URL paths).
+pub fn enc(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// Posts a Stats API query (`POST /api/v2/query`), with `key` as the bearer key when given;
+/// returns the status and the JSON body (the text as a JSON string when it is not JSON).
+pub fn stats_query(
+    server: &Server,
+    body: &serde_json::Value,
+    key: Option<&str>,
+) -> (u16, serde_json::Value) {
+    let mut r = agent()
+        .post(&server.url("/api/v2/query"))
+        .header("Content-Type", "application/json");
+    if let Some(k) = key {
+        r = r.header("Authorization", &format!("Bearer {k}"));
+    }
+    let resp = r.send(body.to_string().as_bytes()).expect("request");
+    let status = resp.status().as_u16();
+    let text = resp.into_body().read_to_string().unwrap_or_default();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)),
+    )
+}
+
+/// `[(dimensions..., metrics...)]` of a Stats API response, flattened for comparison.
+pub fn result_rows(v: &serde_json::Value) -> Vec<serde_json::Value> {
+    v["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let mut cells = r["dimensions"].as_array().unwrap().clone();
+            cells.extend(r["metrics"].as_array().unwrap().iter().cloned());
+            serde_json::Value::Array(cells)
+        })
+        .collect()
+}
+
+/// Asserts that no file under `dir` (there must be some) contains any of `secrets` in plain
+/// text; `what` names them in the failure.
+pub fn assert_stored_nowhere(dir: &Path, secrets: &[&str], what: &str) {
+    let mut stack = vec![dir.to_path_buf()];
+    let mut files = 0;
+    while let Some(p) = stack.pop() {
+        for entry in std::fs::read_dir(&p).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            files += 1;
+            let bytes = std::fs::read(&path).unwrap();
+            for s in secrets {
+                assert!(
+                    !bytes.windows(s.len()).any(|w| w == s.as_bytes()),
+                    "{what} found in {}",
+                    path.display()
+                );
+            }
+        }
+    }
+    assert!(files > 0, "no files under {}", dir.display());
+}
+
+/// Posts each Stats API query of `cases` with bearer `key`, asserting a 400 that names
+/// `field` and whose message contains `needle`.
+pub fn assert_stats_refusals(
+    server: &Server,
+    key: &str,
+    cases: Vec<(serde_json::Value, &str, &str)>,
+) {
+    for (body, field, needle) in cases {
+        let (status, v) = stats_query(server, &body, Some(key));
+        assert_eq!(status, 400, "{body} -> {v}");
+        assert_eq!(v["field"].as_str(), Some(field), "{body} -> {v}");
+        let msg = v["error"].as_str().unwrap_or_default();
+        assert!(msg.contains(needle), "{body}: {msg:?} lacks {needle:?}");
+    }
+}
+
+/// Posts an event with the bearer `key` (so it may carry a `timestamp`), asserting that it is
+/// accepted and kept.
+pub fn post_accepted(server: &Server, body: &serde_json::Value, ua: &str, ip: &str, key: &str) {
+    let r = post(
+        server,
+        &body.to_string(),
+        ua,
+        ip,
+        &[("Authorization", &format!("Bearer {key}"))],
+    );
+    assert_eq!(r.status, 202, "{body}: {}", r.body);
+    assert_eq!(r.dropped, None, "{body}");
+}

@@ -1,172 +1,30 @@
-//! `POST /api/v2/query`: Plausible's Stats API v2 request and response shapes for the metrics
-//! and dimensions Waymark supports. Every request needs `Authorization: Bearer <api key>`;
-//! every refusal is a 400 naming the field and the problem (unsupported metrics and dimensions
-//! by name).
+//! Request parsing and validation for `POST /api/v2/query`: the body's fields, dimensions,
+//! filters, date ranges and `include.comparisons`, each refused by field with a precise 400.
 
-use std::sync::Arc;
-
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
-use axum::routing::post;
-use axum::{Json, Router};
-use chrono::{DateTime, NaiveDate, SecondsFormat, TimeZone, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::{json, Map, Value};
 use waymark_core::range::local_midnight_ms;
 use waymark_core::stats::{
-    check_pattern, time_labels, AggregateQuery, Metric, OrderKey, StatsDimension, StatsFilter,
-    StatsOp, TimeBucket, Tz,
+    check_pattern, AggregateQuery, Metric, OrderKey, StatsDimension, StatsFilter, StatsOp,
+    TimeBucket, Tz,
 };
 use waymark_core::{DateRange, TimeBounds};
 
+use super::compare::{previous_period, year_over_year, Comparison};
+use super::MAX_LIMIT;
 use crate::error::ApiError;
-use crate::state::AppState;
 
 /// Plausible metrics Waymark does not compute yet (refused by name).
-const UNSUPPORTED_METRICS: &[&str] = &[
-    "conversion_rate",
-    "group_conversion_rate",
-    "total_revenue",
-    "average_revenue",
-    "scroll_depth",
-    "time_on_page",
-    "exit_rate",
-];
+const UNSUPPORTED_METRICS: &[&str] = &["exit_rate"];
 
 /// Plausible dimensions Waymark does not group by yet (refused by name).
 const UNSUPPORTED_DIMENSIONS: &[&str] = &[
-    "event:goal",
     "visit:entry_page_hostname",
     "visit:exit_page_hostname",
     "visit:country_name",
     "visit:region_name",
     "visit:city_name",
 ];
-
-const MAX_LIMIT: usize = 10_000;
-
-/// The routes, merged into the server's router.
-pub fn routes() -> Router<Arc<AppState>> {
-    Router::new().route("/api/v2/query", post(query))
-}
-
-async fn query(
-    State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Result<Json<Value>, ApiError> {
-    crate::auth::require_bearer(&state.config, &headers)?;
-    let request: Value = serde_json::from_slice(&body)
-        .map_err(|e| ApiError::bad_field("body", format!("the body is not valid JSON: {e}")))?;
-    let site_id = request
-        .get("site_id")
-        .and_then(Value::as_str)
-        .ok_or_else(|| ApiError::bad_field("site_id", "site_id: required, a site's domain"))?
-        .to_string();
-    let st = state.clone();
-    let sid = site_id.clone();
-    let site = tokio::task::spawn_blocking(move || st.store.site(&sid))
-        .await
-        .map_err(|_| internal())?
-        .map_err(|e| {
-            tracing::error!(error = %e, "store error in the stats API");
-            internal()
-        })?
-        .ok_or_else(|| {
-            ApiError::bad_field("site_id", format!("site_id: unknown site {site_id:?}"))
-        })?;
-    let parsed = parse(&request, site.tz(), Utc::now())?;
-    let st = state.clone();
-    let q = parsed.query.clone();
-    let result = tokio::task::spawn_blocking(move || st.store.aggregate(&q))
-        .await
-        .map_err(|_| internal())?
-        .map_err(|e| {
-            tracing::error!(error = %e, "store error in the stats API");
-            internal()
-        })?;
-    let results: Vec<Value> = result
-        .rows
-        .iter()
-        .map(|r| {
-            let metrics: Vec<Value> = r
-                .metrics
-                .iter()
-                .zip(&parsed.query.metrics)
-                .map(|(v, m)| {
-                    if m.is_integer() {
-                        json!(v.round() as i64)
-                    } else {
-                        json!(v)
-                    }
-                })
-                .collect();
-            json!({ "metrics": metrics, "dimensions": r.dimensions })
-        })
-        .collect();
-    let mut meta = Map::new();
-    meta.insert("imports_included".into(), json!(false));
-    if parsed.total_rows {
-        meta.insert("total_rows".into(), json!(result.total_rows));
-    }
-    let tz = site.tz();
-    if let Some(bucket) = parsed.time_labels {
-        let mut from = parsed.query.bounds.from_ms;
-        if from == 0 {
-            // "all": from the first bucket with data.
-            let ti = parsed
-                .query
-                .dimensions
-                .iter()
-                .position(|d| matches!(d, StatsDimension::Time(_)))
-                .unwrap_or(0);
-            from = result
-                .rows
-                .iter()
-                .filter_map(|r| r.dimensions.get(ti))
-                .filter_map(|l| NaiveDate::parse_from_str(l.get(..10)?, "%Y-%m-%d").ok())
-                .min()
-                .map(|d| local_midnight_ms(tz, d))
-                .unwrap_or(parsed.query.bounds.to_ms);
-        }
-        meta.insert(
-            "time_labels".into(),
-            json!(time_labels(
-                bucket,
-                tz,
-                from,
-                parsed.query.bounds.to_ms,
-                100_000
-            )),
-        );
-    }
-    let mut echoed = parsed.echo;
-    echoed.insert("site_id".into(), json!(site.domain));
-    echoed.insert(
-        "date_range".into(),
-        json!([
-            iso(tz, parsed.query.bounds.from_ms),
-            iso(tz, parsed.query.bounds.to_ms - 1000)
-        ]),
-    );
-    Ok(Json(
-        json!({ "results": results, "meta": meta, "query": Value::Object(echoed) }),
-    ))
-}
-
-fn internal() -> ApiError {
-    ApiError::new(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "the store failed; see the server log",
-    )
-}
-
-fn iso(tz: Tz, ms: i64) -> String {
-    tz.timestamp_millis_opt(ms)
-        .single()
-        .map(|d| d.to_rfc3339_opts(SecondsFormat::Secs, false))
-        .unwrap_or_default()
-}
 
 /// A validated request.
 #[derive(Debug)]
@@ -175,6 +33,8 @@ pub struct Parsed {
     pub total_rows: bool,
     /// `include.time_labels`: the bucket to list labels of.
     pub time_labels: Option<TimeBucket>,
+    /// `include.comparisons`: the period to compare with.
+    pub comparison: Option<Comparison>,
     /// The normalised query echoed in the response.
     pub echo: Map<String, Value>,
 }
@@ -303,9 +163,17 @@ pub fn parse(req: &Value, tz: Tz, now: DateTime<Utc>) -> Result<Parsed, ApiError
             .as_array()
             .ok_or_else(|| bad("filters", "must be a list of filters"))?;
         for f in list {
-            filters.push(parse_filter(f)?);
+            let parsed = parse_filter(f)?;
+            if !matches!(parsed, StatsFilter::Compare { .. }) && parsed.uses_goals() {
+                return Err(bad(
+                    "filters",
+                    "\"event:goal\" can only be filtered at the top level, not inside and/or/not",
+                ));
+            }
+            filters.push(parsed);
         }
     }
+    check_metric_needs(&metrics, &dimensions, &dim_names, &filters)?;
     let filter = if filters.is_empty() {
         None
     } else {
@@ -353,11 +221,21 @@ pub fn parse(req: &Value, tz: Tz, now: DateTime<Utc>) -> Result<Parsed, ApiError
     // include
     let mut total_rows = false;
     let mut time_labels = false;
+    let mut comparison = None;
+    let mut comparison_echo = Value::Null;
     if let Some(inc) = obj.get("include") {
         let inc = inc
             .as_object()
             .ok_or_else(|| bad("include", "must be an object"))?;
         for (k, v) in inc {
+            if k == "comparisons" {
+                if !v.is_null() {
+                    let c = parse_comparison(v, range, bounds, tz, now)?;
+                    comparison_echo = v.clone();
+                    comparison = Some(c);
+                }
+                continue;
+            }
             let on = v
                 .as_bool()
                 .ok_or_else(|| bad("include", format!("{k} must be true or false")))?;
@@ -368,7 +246,7 @@ pub fn parse(req: &Value, tz: Tz, now: DateTime<Utc>) -> Result<Parsed, ApiError
                 other => {
                     return Err(bad(
                         "include",
-                        format!("unknown option {other:?}: use total_rows, imports, time_labels"),
+                        format!("unknown option {other:?}: use total_rows, imports, time_labels, comparisons"),
                     ))
                 }
             }
@@ -438,10 +316,12 @@ pub fn parse(req: &Value, tz: Tz, now: DateTime<Utc>) -> Result<Parsed, ApiError
             })
             .collect::<Vec<_>>()),
     );
-    echo.insert(
-        "include".into(),
-        json!({ "total_rows": total_rows, "time_labels": time_labels, "imports": false }),
-    );
+    let mut include =
+        json!({ "total_rows": total_rows, "time_labels": time_labels, "imports": false });
+    if !comparison_echo.is_null() {
+        include["comparisons"] = comparison_echo;
+    }
+    echo.insert("include".into(), include);
     echo.insert(
         "pagination".into(),
         json!({ "limit": limit, "offset": offset }),
@@ -461,6 +341,7 @@ pub fn parse(req: &Value, tz: Tz, now: DateTime<Utc>) -> Result<Parsed, ApiError
         },
         total_rows,
         time_labels: if time_labels { time_bucket } else { None },
+        comparison,
         echo,
     })
     .map(|mut p| {
@@ -486,7 +367,7 @@ fn parse_dimension(field: &'static str, name: &str) -> Result<StatsDimension, Ap
                     "unknown dimension {name:?}: use visit:source, visit:channel, visit:referrer, \
                      visit:utm_*, visit:country, visit:region, visit:city, visit:device, visit:browser, \
                      visit:os, visit:entry_page, visit:exit_page, event:page, event:name, event:hostname, \
-                     event:props:<key> or time:hour|day|week|month"
+                     event:goal, event:props:<key> or time:hour|day|week|month"
                 ),
             )
         }
@@ -537,6 +418,14 @@ fn parse_filter(f: &Value) -> Result<StatsFilter, ApiError> {
             let dimension = parse_dimension("filters", name)?;
             if matches!(dimension, StatsDimension::Time(_)) {
                 return Err(bad("filters", format!("cannot filter by {name:?}: use date_range")));
+            }
+            if dimension == StatsDimension::Goal
+                && !matches!(op, "is" | "is_not" | "contains" | "contains_not")
+            {
+                return Err(bad(
+                    "filters",
+                    format!("\"event:goal\" cannot be filtered with {op:?}: use is, is_not, contains or contains_not"),
+                ));
             }
             let values = list[2]
                 .as_array()
@@ -591,10 +480,13 @@ fn parse_filter(f: &Value) -> Result<StatsFilter, ApiError> {
 fn parse_range(v: &Value, tz: Tz, now: DateTime<Utc>) -> Result<TimeBounds, ApiError> {
     match v {
         Value::String(s) => {
-            if s == "24h" {
+            if s == "24h" || s == "realtime" {
+                // `realtime` (a Waymark extension): the last 5 minutes, as the dashboard's
+                // live view counts "current visitors".
                 let to = now.timestamp_millis();
+                let span = if s == "24h" { 86_400_000 } else { 300_000 };
                 return Ok(TimeBounds {
-                    from_ms: to - 86_400_000,
+                    from_ms: to - span,
                     to_ms: to,
                 });
             }
@@ -605,7 +497,7 @@ fn parse_range(v: &Value, tz: Tz, now: DateTime<Utc>) -> Result<TimeBounds, ApiE
             let r: DateRange = s.parse().ok().filter(|_| ok).ok_or_else(|| {
                 bad(
                     "date_range",
-                    format!("unknown preset {s:?}: use day, 24h, 7d, 28d, 30d, 91d, month, 6mo, 12mo, year, all, or [\"YYYY-MM-DD\", \"YYYY-MM-DD\"]"),
+                    format!("unknown preset {s:?}: use day, 24h, 7d, 28d, 30d, 91d, month, 6mo, 12mo, year, all, realtime, or [\"YYYY-MM-DD\", \"YYYY-MM-DD\"]"),
                 )
             })?;
             let mut b = r.bounds(tz, now);
@@ -644,9 +536,10 @@ fn parse_range(v: &Value, tz: Tz, now: DateTime<Utc>) -> Result<TimeBounds, ApiE
             if b < a {
                 return Err(bad("date_range", "the end lies before the start"));
             }
+            // The end second is included, as with dates.
             Ok(TimeBounds {
                 from_ms: a.timestamp_millis(),
-                to_ms: b.timestamp_millis() + 1000,
+                to_ms: (b.timestamp() + 1) * 1000,
             })
         }
         other => Err(bad(
@@ -654,4 +547,208 @@ fn parse_range(v: &Value, tz: Tz, now: DateTime<Utc>) -> Result<TimeBounds, ApiE
             format!("{other} is not a preset such as \"7d\" nor a pair of dates"),
         )),
     }
+}
+
+/// Whether `f` (anywhere in its tree) compares `dimension`.
+fn mentions(f: &StatsFilter, dimension: &StatsDimension) -> bool {
+    match f {
+        StatsFilter::Compare { dimension: d, .. } => d == dimension,
+        StatsFilter::And(v) | StatsFilter::Or(v) => v.iter().any(|f| mentions(f, dimension)),
+        StatsFilter::Not(f) | StatsFilter::NotInTotals(f) => mentions(f, dimension),
+    }
+}
+
+/// Plausible's rules on what the goal, revenue and engagement metrics need, refused by name.
+fn check_metric_needs(
+    metrics: &[Metric],
+    dimensions: &[StatsDimension],
+    dim_names: &[String],
+    filters: &[StatsFilter],
+) -> Result<(), ApiError> {
+    let goal_dim = dimensions.contains(&StatsDimension::Goal);
+    let goals = goal_dim || filters.iter().any(StatsFilter::uses_goals);
+    let page_dim = dimensions.contains(&StatsDimension::Page);
+    for m in metrics {
+        let name = m.name();
+        match m {
+            Metric::ConversionRate
+            | Metric::GroupConversionRate
+            | Metric::TotalRevenue
+            | Metric::AverageRevenue
+                if !goals =>
+            {
+                return Err(bad(
+                    "metrics",
+                    format!("metric {name:?} can only be queried with an event:goal filter or dimension, e.g. [\"is\", \"event:goal\", [\"Purchase\"]]"),
+                ));
+            }
+            Metric::ConversionRate | Metric::GroupConversionRate
+                if filters
+                    .iter()
+                    .any(|f| !matches!(f, StatsFilter::Compare { .. }) && prop_anywhere(f)) =>
+            {
+                return Err(bad(
+                    "filters",
+                    format!("with metric {name:?}, event:props filters must be at the top level, not inside and/or/not"),
+                ));
+            }
+            Metric::ScrollDepth
+                if !page_dim
+                    && !filters.iter().any(|f| {
+                        matches!(
+                            f,
+                            StatsFilter::Compare {
+                                dimension: StatsDimension::Page,
+                                ..
+                            }
+                        )
+                    }) =>
+            {
+                return Err(bad(
+                    "metrics",
+                    format!("metric {name:?} can only be queried with an event:page dimension or a top-level event:page filter"),
+                ));
+            }
+            Metric::TimeOnPage
+                if !page_dim && !filters.iter().any(|f| mentions(f, &StatsDimension::Page)) =>
+            {
+                return Err(bad(
+                    "metrics",
+                    format!("metric {name:?} can only be queried with an event:page filter or dimension"),
+                ));
+            }
+            Metric::ScrollDepth | Metric::TimeOnPage if goal_dim => {
+                let i = dimensions
+                    .iter()
+                    .position(|d| *d == StatsDimension::Goal)
+                    .unwrap_or(0);
+                return Err(bad(
+                    "metrics",
+                    format!(
+                        "metric {name:?} cannot be grouped by {:?}: it comes from engagement events, which are no conversions",
+                        dim_names.get(i).map(String::as_str).unwrap_or("event:goal")
+                    ),
+                ));
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+fn prop_anywhere(f: &StatsFilter) -> bool {
+    match f {
+        StatsFilter::Compare { dimension, .. } => matches!(dimension, StatsDimension::Prop(_)),
+        StatsFilter::And(v) | StatsFilter::Or(v) => v.iter().any(prop_anywhere),
+        StatsFilter::Not(f) | StatsFilter::NotInTotals(f) => prop_anywhere(f),
+    }
+}
+
+/// Parses `include.comparisons` (`{"mode": "previous_period" | "year_over_year" | "custom",
+/// "date_range": [...]}`) into the period to compare with.
+fn parse_comparison(
+    v: &Value,
+    range: &Value,
+    bounds: TimeBounds,
+    tz: Tz,
+    now: DateTime<Utc>,
+) -> Result<Comparison, ApiError> {
+    let obj = v.as_object().ok_or_else(|| {
+        bad(
+            "include",
+            "comparisons must be an object such as {\"mode\": \"previous_period\"}",
+        )
+    })?;
+    for k in obj.keys() {
+        if k != "mode" && k != "date_range" {
+            return Err(bad(
+                "include",
+                format!("comparisons: unknown option {k:?}: use mode, date_range"),
+            ));
+        }
+    }
+    let mode = obj.get("mode").and_then(Value::as_str).ok_or_else(|| {
+        bad(
+            "include",
+            "comparisons.mode: required, previous_period, year_over_year or custom",
+        )
+    })?;
+    if !["previous_period", "year_over_year", "custom"].contains(&mode) {
+        return Err(bad(
+            "include",
+            format!("comparisons.mode {mode:?}: use previous_period, year_over_year or custom"),
+        ));
+    }
+    if range.as_str() == Some("all") {
+        return Err(bad(
+            "include",
+            "comparisons cannot compare date_range \"all\": name a period",
+        ));
+    }
+    let custom = obj.get("date_range");
+    let bounds = match (mode, custom) {
+        ("custom", None) => {
+            return Err(bad(
+                "include",
+                "comparisons.date_range: required with mode \"custom\", e.g. [\"2026-01-01\", \"2026-01-31\"]",
+            ))
+        }
+        ("custom", Some(r)) if r.is_array() => parse_range(r, tz, now)
+            .map_err(|e| bad("include", format!("comparisons.{}", e.message)))?,
+        ("custom", Some(_)) => {
+            return Err(bad(
+                "include",
+                "comparisons.date_range must be two dates or two ISO 8601 date-times",
+            ))
+        }
+        (_, Some(_)) => {
+            return Err(bad(
+                "include",
+                "comparisons.date_range is only for mode \"custom\"",
+            ))
+        }
+        ("previous_period", None) => previous_period(bounds, tz, now),
+        _ => year_over_year(bounds, tz, now),
+    };
+    Ok(Comparison {
+        mode: mode.to_string(),
+        bounds,
+    })
+}
+
+/// Refuses `event:goal` filters naming goals the site does not define (`is`, `is_not`).
+pub fn check_goal_names(q: &AggregateQuery, goals: &[String]) -> Result<(), ApiError> {
+    for f in q.filter.iter().flat_map(StatsFilter::top_level) {
+        if let StatsFilter::Compare {
+            op: StatsOp::Is | StatsOp::IsNot,
+            dimension: StatsDimension::Goal,
+            values,
+            case_sensitive,
+        } = f
+        {
+            for v in values {
+                let known = goals.iter().any(|g| {
+                    if *case_sensitive {
+                        g == v
+                    } else {
+                        g.to_lowercase() == v.to_lowercase()
+                    }
+                });
+                if !known {
+                    return Err(bad(
+                        "filters",
+                        format!(
+                            "the goal {v:?} is not configured for this site: goals are the site's conversions ({})",
+                            if goals.is_empty() {
+                                "none are defined yet".to_string()
+                            } else {
+                                goals.join(", ")
+                            }
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
 }

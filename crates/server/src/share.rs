@@ -1,0 +1,141 @@
+//! Shared links in the browser: `GET /share/{token}` serves the dashboard shell (read-only, one
+//! site), after a password page when the link is protected. The password form is CSRF-protected
+//! and rate-limited per client IP like the sign-in form; success sets an HttpOnly cookie bound
+//! to that link (see [`crate::auth::unlock_value`]).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::extract::{ConnectInfo, Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use axum::routing::get;
+use axum::{Extension, Form, Router};
+use serde::Deserialize;
+
+use crate::accounts::{self, LoginLimiter};
+use crate::auth;
+use crate::client_ip::client_ip;
+use crate::pages;
+use crate::state::AppState;
+
+/// How long an unlocked link stays unlocked in a browser.
+const UNLOCK_TTL_S: u64 = 30 * 24 * 3600;
+
+/// The limiter of shared-link password attempts (separate from sign-ins).
+#[derive(Clone)]
+struct ShareLimiter(Arc<LoginLimiter>);
+
+/// The routes, merged into the server's router.
+pub fn routes() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/share/{token}", get(open).post(unlock))
+        .layer(Extension(ShareLimiter(Arc::new(LoginLimiter::default()))))
+}
+
+fn missing() -> Response {
+    accounts::page(
+        StatusCode::NOT_FOUND,
+        pages::notice(
+            "Link not found",
+            "This shared link does not exist or was deleted.",
+        ),
+        &[],
+    )
+}
+
+async fn open(
+    State(state): State<Arc<AppState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let link = match auth::find_link(&state, &token).await {
+        Ok(Some(l)) => l,
+        Ok(None) => return missing(),
+        Err(e) => return accounts::store_failed(e.message),
+    };
+    if auth::link_unlocked(&headers, &link) {
+        return crate::dashboard::shell();
+    }
+    let secure = accounts::over_tls(&state, peer.ip(), &headers);
+    let (csrf, new_cookie) = accounts::csrf_token(&headers, secure);
+    accounts::page(
+        StatusCode::OK,
+        pages::share_password(&csrf, &link.name, &link.token, None),
+        &new_cookie.into_iter().collect::<Vec<_>>(),
+    )
+}
+
+#[derive(Deserialize)]
+struct UnlockForm {
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    csrf: String,
+}
+
+async fn unlock(
+    State(state): State<Arc<AppState>>,
+    Extension(limiter): Extension<ShareLimiter>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+    Form(form): Form<UnlockForm>,
+) -> Response {
+    let link = match auth::find_link(&state, &token).await {
+        Ok(Some(l)) => l,
+        Ok(None) => return missing(),
+        Err(e) => return accounts::store_failed(e.message),
+    };
+    let here = format!("/share/{}", link.token);
+    let Some(hash) = link.password_hash.clone() else {
+        return accounts::see_other(&here, &[]);
+    };
+    let secure = accounts::over_tls(&state, peer.ip(), &headers);
+    let ip = client_ip(peer.ip(), &headers, &state.config.trusted_proxies);
+    let (csrf, new_cookie) = accounts::csrf_token(&headers, secure);
+    let cookies: Vec<String> = new_cookie.into_iter().collect();
+    let answer = |status, message| {
+        accounts::page(
+            status,
+            pages::share_password(&csrf, &link.name, &link.token, Some(message)),
+            &cookies,
+        )
+    };
+    if !accounts::csrf_ok(&headers, &form.csrf) {
+        return answer(
+            StatusCode::FORBIDDEN,
+            "The form expired or came from elsewhere. Please try again.",
+        );
+    }
+    if limiter.0.blocked(ip) {
+        return answer(
+            StatusCode::TOO_MANY_REQUESTS,
+            "Too many wrong passwords from this address. Wait 15 minutes and try again.",
+        );
+    }
+    let password = form.password;
+    let ok = tokio::task::spawn_blocking(move || accounts::verify_password(&password, &hash))
+        .await
+        .unwrap_or(false);
+    if !ok {
+        limiter.0.fail(ip);
+        tracing::info!(%ip, link = %link.id, "wrong shared-link password");
+        return answer(StatusCode::UNAUTHORIZED, "Wrong password.");
+    }
+    limiter.0.clear(ip);
+    // Lax, not Strict: the link is usually opened from another site (mail, chat), and the
+    // cookie must come along on that top-level navigation. It only allows reading.
+    let mut unlock = format!(
+        "{}={}; HttpOnly; SameSite=Lax; Path=/; Max-Age={UNLOCK_TTL_S}",
+        auth::unlock_cookie_name(&link),
+        auth::unlock_value(&link)
+    );
+    if secure {
+        unlock.push_str("; Secure");
+    }
+    let mut all = cookies.clone();
+    all.push(unlock);
+    accounts::see_other(&here, &all)
+}
