@@ -78,11 +78,9 @@ fn dechunk(mut b: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     loop {
         let line_end = b.windows(2).position(|w| w == b"\r\n").expect("chunk size");
-        let size = usize::from_str_radix(
-            std::str::from_utf8(&b[..line_end]).expect("hex").trim(),
-            16,
-        )
-        .expect("hex size");
+        let size =
+            usize::from_str_radix(std::str::from_utf8(&b[..line_end]).expect("hex").trim(), 16)
+                .expect("hex size");
         b = &b[line_end + 2..];
         if size == 0 {
             return out;
