@@ -36,12 +36,14 @@ mod catalog;
 mod generate;
 mod geo;
 mod journey;
+mod live;
 mod random;
 mod sample;
 mod traffic;
 
 pub use generate::generate;
 pub use geo::write_geo_db;
+pub use live::{LiveTraffic, LiveVisit};
 pub use sample::{sample_requests, SampleRequest};
 
 /// The demo site's domain.

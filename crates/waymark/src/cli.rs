@@ -174,6 +174,9 @@ pub struct DemoArgs {
     /// Only generate; do not serve afterwards.
     #[arg(long)]
     pub no_serve: bool,
+    /// While serving, do not send live demo visits (they keep the Realtime view moving).
+    #[arg(long)]
+    pub no_live: bool,
     /// Approximate number of events to generate.
     #[arg(long, default_value_t = 500_000)]
     pub events: u64,

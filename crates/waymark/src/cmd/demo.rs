@@ -18,7 +18,7 @@ use crate::cli::DemoArgs;
 const DEMO_USER: &str = "demo@waymark.local";
 
 pub fn run(args: DemoArgs) -> Result<()> {
-    let config = crate::settings::server_config(&args.common, &args.server)?;
+    let mut config = crate::settings::server_config(&args.common, &args.server)?;
     let dir = config.data_dir.clone();
     {
         let store = Arc::new(super::open_store(&args.common)?);
@@ -95,6 +95,60 @@ pub fn run(args: DemoArgs) -> Result<()> {
         "serving http://{} for {DEMO_SITE}: dashboard at /sites/{DEMO_SITE}, Stats API at /api/v2/query, tracker at /js/script.js, events at /api/event",
         config.listen
     );
+    if !args.no_live {
+        // The live visits reach the server from this process over loopback, with the demo
+        // visitor's address in X-Forwarded-For, so loopback must be a trusted proxy.
+        let loopback = waymark_server::client_ip::TrustedProxies::parse("127.0.0.1/32")
+            .map_err(anyhow::Error::msg)?;
+        config.trusted_proxies.0.extend(loopback.0);
+        // The live visits come from the demo's address ranges; locate them as the history was.
+        if config.geoip.is_none() {
+            config.geoip = Some(dir.join("demo-geo.mmdb"));
+        }
+        let url = format!("http://{}/api/event", config.listen);
+        std::thread::Builder::new()
+            .name("demo-live".into())
+            .spawn(move || play_live(&url, args.seed))?;
+        println!("live demo visits arrive every few seconds (Realtime view); --no-live stops them");
+    }
     super::runtime()?.block_on(waymark_server::run(config))?;
     Ok(())
+}
+
+/// Plays live demo visits against the server at `url` until the process ends. Each visit runs
+/// on its own thread, its requests spaced as the visitor model says; failures (the server not
+/// up yet, or shutting down) are logged at debug level and the visit goes on.
+fn play_live(url: &str, seed: u64) {
+    let mut traffic = waymark_demo::LiveTraffic::new(seed ^ 0x5eed);
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_global(Some(std::time::Duration::from_secs(5)))
+        .http_status_as_error(false)
+        .build()
+        .into();
+    loop {
+        std::thread::sleep(std::time::Duration::from_millis(traffic.gap_ms()));
+        let visit = traffic.next_visit();
+        let (agent, url) = (agent.clone(), url.to_string());
+        let spawned = std::thread::Builder::new()
+            .name("demo-visit".into())
+            .spawn(move || {
+                let mut elapsed = 0;
+                for (at, body) in visit.requests {
+                    std::thread::sleep(std::time::Duration::from_millis(at - elapsed));
+                    elapsed = at;
+                    let sent = agent
+                        .post(&url)
+                        .header("Content-Type", "text/plain")
+                        .header("User-Agent", &visit.user_agent)
+                        .header("X-Forwarded-For", &visit.ip.to_string())
+                        .send(body.as_bytes());
+                    if let Err(e) = sent {
+                        tracing::debug!(error = %e, "live demo event not sent");
+                    }
+                }
+            });
+        if let Err(e) = spawned {
+            tracing::warn!(error = %e, "cannot start a live demo visit");
+        }
+    }
 }
