@@ -107,32 +107,60 @@ pub(crate) fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
 
-/// Failed sign-ins per client IP.
+/// Failed sign-ins per client address (IPv6 clients per /64, which one client usually holds).
 #[derive(Default)]
 pub struct LoginLimiter {
     failures: Mutex<HashMap<IpAddr, Vec<Instant>>>,
 }
 
+/// The address a limit applies to: the IP itself for IPv4, its /64 for IPv6.
+fn limit_key(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(_) => ip,
+        IpAddr::V6(v6) => {
+            let bits = u128::from(v6) & !((1u128 << 64) - 1);
+            IpAddr::V6(std::net::Ipv6Addr::from(bits))
+        }
+    }
+}
+
 impl LoginLimiter {
-    pub(crate) fn blocked(&self, ip: IpAddr) -> bool {
+    /// Counts an attempt from `ip` as failed before the password is checked, so that parallel
+    /// attempts cannot all pass the check first; `false` when the address is already at the
+    /// limit. A correct password then calls [`LoginLimiter::clear`].
+    pub(crate) fn try_attempt(&self, ip: IpAddr) -> bool {
+        let key = limit_key(ip);
         let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
         let now = Instant::now();
         map.retain(|_, v| {
             v.retain(|t| now.duration_since(*t) < FAILURE_WINDOW);
             !v.is_empty()
         });
-        map.get(&ip).is_some_and(|v| v.len() >= MAX_FAILURES)
-    }
-
-    pub(crate) fn fail(&self, ip: IpAddr) {
-        let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        map.entry(ip).or_default().push(Instant::now());
+        let tries = map.entry(key).or_default();
+        if tries.len() >= MAX_FAILURES {
+            return false;
+        }
+        tries.push(now);
+        true
     }
 
     pub(crate) fn clear(&self, ip: IpAddr) {
         let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        map.remove(&ip);
+        map.remove(&limit_key(ip));
     }
+}
+
+/// Password checks running at once. Each argon2 check holds ~19 MiB and a core for a moment;
+/// unbounded, a burst of sign-ins could exhaust memory. Others wait their turn.
+static PASSWORD_CHECKS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(4);
+
+/// Runs `verify` (an argon2 password check) on the blocking pool, at most
+/// [`PASSWORD_CHECKS`]' permits at a time.
+pub(crate) async fn checked_password<T: Send + 'static>(
+    verify: impl FnOnce() -> T + Send + 'static,
+) -> Option<T> {
+    let _permit = PASSWORD_CHECKS.acquire().await.ok()?;
+    tokio::task::spawn_blocking(verify).await.ok()
 }
 
 /// The account routes: `/`, `/login`, `/logout`.
@@ -264,7 +292,10 @@ async fn home(
     let principal = match auth::authorize(&state, &headers, None, Need::Read).await {
         Ok(p @ Principal::User { .. }) => p,
         Ok(_) => return see_other("/login", &[]),
-        Err(e) if e.status == StatusCode::UNAUTHORIZED => return see_other("/login", &[]),
+        // Not signed in, or credentials that are not a person's (a shared link): sign in.
+        Err(e) if matches!(e.status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN) => {
+            return see_other("/login", &[])
+        }
         Err(e) => return store_failed(e.message),
     };
     let email = principal.email().unwrap_or_default().to_string();
@@ -410,7 +441,7 @@ async fn login(
             &cookies,
         );
     }
-    if limiter.blocked(ip) {
+    if !limiter.try_attempt(ip) {
         return page(
             StatusCode::TOO_MANY_REQUESTS,
             pages::login(
@@ -425,7 +456,7 @@ async fn login(
     }
     let st = state.clone();
     let (lookup, password) = (email.clone(), form.password);
-    let checked = blocking(move || {
+    let checked = checked_password(move || {
         let user: Option<User> = st.store.user(&lookup).map_err(|e| e.to_string())?;
         let ok = match &user {
             Some(u) => verify_password(&password, &u.password_hash),
@@ -470,7 +501,8 @@ async fn login(
             .map_err(|e| e.to_string())?;
         Ok(Some((id, first_site)))
     })
-    .await;
+    .await
+    .unwrap_or_else(|| Err("the sign-in worker failed".to_string()));
     match checked {
         Ok(Some((id, first_site))) => {
             limiter.clear(ip);
@@ -488,8 +520,8 @@ async fn login(
             see_other(&to, &cookies)
         }
         Ok(None) => {
-            limiter.fail(ip);
-            tracing::info!(%ip, "failed sign-in");
+            // The attempt was counted before the check; the address is never logged.
+            tracing::info!("failed sign-in");
             page(
                 StatusCode::UNAUTHORIZED,
                 pages::login(
@@ -596,12 +628,22 @@ mod tests {
         let l = LoginLimiter::default();
         let ip: IpAddr = "192.0.2.1".parse().unwrap();
         for _ in 0..MAX_FAILURES {
-            assert!(!l.blocked(ip));
-            l.fail(ip);
+            assert!(l.try_attempt(ip));
         }
-        assert!(l.blocked(ip));
-        assert!(!l.blocked("192.0.2.2".parse().unwrap()));
+        assert!(!l.try_attempt(ip));
+        assert!(l.try_attempt("192.0.2.2".parse().unwrap()));
         l.clear(ip);
-        assert!(!l.blocked(ip));
+        assert!(l.try_attempt(ip));
+    }
+
+    #[test]
+    fn ipv6_clients_are_limited_per_64() {
+        let l = LoginLimiter::default();
+        for i in 0..MAX_FAILURES {
+            let ip: IpAddr = format!("2001:db8:1:2::{:x}", i + 1).parse().unwrap();
+            assert!(l.try_attempt(ip));
+        }
+        assert!(!l.try_attempt("2001:db8:1:2:ffff::1".parse().unwrap()));
+        assert!(l.try_attempt("2001:db8:1:3::1".parse().unwrap()));
     }
 }

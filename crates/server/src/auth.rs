@@ -490,6 +490,17 @@ pub async fn visible_sites(
     state: &Arc<AppState>,
     principal: &Principal,
 ) -> Result<Vec<Site>, ApiError> {
+    // Scopes are independent: a personal key for definitions only does not list sites.
+    if let Principal::ApiKey {
+        id: Some(_),
+        scopes,
+        ..
+    } = principal
+    {
+        if !scopes.contains(&Scope::StatsRead) && !scopes.contains(&Scope::SitesAdmin) {
+            return Ok(Vec::new());
+        }
+    }
     let st = state.clone();
     let all = tokio::task::spawn_blocking(move || st.store.sites())
         .await

@@ -109,19 +109,18 @@ async fn unlock(
             "The form expired or came from elsewhere. Please try again.",
         );
     }
-    if limiter.0.blocked(ip) {
+    if !limiter.0.try_attempt(ip) {
         return answer(
             StatusCode::TOO_MANY_REQUESTS,
             "Too many wrong passwords from this address. Wait 15 minutes and try again.",
         );
     }
     let password = form.password;
-    let ok = tokio::task::spawn_blocking(move || accounts::verify_password(&password, &hash))
+    let ok = accounts::checked_password(move || accounts::verify_password(&password, &hash))
         .await
         .unwrap_or(false);
     if !ok {
-        limiter.0.fail(ip);
-        tracing::info!(%ip, link = %link.id, "wrong shared-link password");
+        tracing::info!(link = %link.id, "wrong shared-link password");
         return answer(StatusCode::UNAUTHORIZED, "Wrong password.");
     }
     limiter.0.clear(ip);

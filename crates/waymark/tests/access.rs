@@ -806,6 +806,14 @@ fn shared_links_open_one_site_read_only_behind_an_optional_password() {
         "{}",
         page.body
     );
+    // The signed-in entry page is not for a link: it sends the visitor to sign in.
+    let r = send(s, "get", "/", &opened, None);
+    assert_eq!(
+        (r.status, r.location.as_str()),
+        (303, "/login"),
+        "{}",
+        r.body
+    );
     let r = send(s, "get", "/api/session", &opened, None);
     let v = r.json();
     assert_eq!(v["mode"], json!("shared"));

@@ -97,6 +97,20 @@ fn user_commands_add_list_remove_without_echoing_passwords() {
     assert!(!ok, "removing a missing user fails");
     let (_, out, _) = waymark(&["user", "list", "--data-dir", d]);
     assert!(!out.contains("second@"), "{out}");
+    // The only admin cannot be turned into a viewer by re-adding them without --admin.
+    let out = Command::new(bin())
+        .args(["user", "add", "admin@example.com", "--data-dir", d])
+        .env("WAYMARK_PASSWORD", "another-password-2")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("only admin"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (_, out, _) = waymark(&["user", "list", "--data-dir", d]);
+    assert!(out.contains("admin@example.com\tadmin"), "{out}");
 }
 
 #[test]

@@ -8,8 +8,20 @@ use super::transaction::transaction;
 use super::DuckStore;
 use crate::{AccessStore, ApiKey, LoginSession, SharedLink, StoreError, User};
 
+/// Creates or replaces a user. A new password ends the user's sessions: resetting a
+/// compromised account must lock out whoever signed in with the old one.
 pub fn save_user(conn: &Connection, user: &User) -> Result<bool, StoreError> {
     transaction(conn, |c| {
+        let old_hash: Option<String> = c
+            .query_row(
+                "SELECT password_hash FROM users WHERE email = ?",
+                [&user.email],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if old_hash.as_ref().is_some_and(|h| *h != user.password_hash) {
+            c.execute("DELETE FROM login_sessions WHERE email = ?", [&user.email])?;
+        }
         let existed = c.execute("DELETE FROM users WHERE email = ?", [&user.email])? > 0;
         c.execute(
             "INSERT INTO users (email, password_hash, admin, created_ms) VALUES (?, ?, ?, ?)",
@@ -275,6 +287,31 @@ impl AccessStore for DuckStore {
 mod tests {
     use super::*;
     use crate::EventStore;
+
+    #[test]
+    fn a_new_password_ends_the_users_sessions() {
+        let store = DuckStore::in_memory().unwrap();
+        let user = |hash: &str, admin| User {
+            email: "a@x".into(),
+            password_hash: hash.into(),
+            admin,
+            created_ms: 1,
+        };
+        let session = |id: &str| LoginSession {
+            id_hash: id.into(),
+            email: "a@x".into(),
+            created_ms: 1,
+            expires_ms: i64::MAX,
+        };
+        assert!(store.save_user(&user("h1", true)).unwrap());
+        store.create_session(&session("s1")).unwrap();
+        // Same password, new role: the session stays (roles apply on the next request).
+        assert!(!store.save_user(&user("h1", false)).unwrap());
+        assert!(store.session("s1").unwrap().is_some());
+        // A new password: every session of the user ends.
+        assert!(!store.save_user(&user("h2", false)).unwrap());
+        assert!(store.session("s1").unwrap().is_none());
+    }
 
     #[test]
     fn grants_keys_and_links_round_trip() {

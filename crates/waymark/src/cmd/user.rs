@@ -58,6 +58,11 @@ pub fn run(cmd: UserCommand) -> Result<()> {
             let password = read_password(password_stdin)?;
             let password_hash = hash_password(&password).map_err(anyhow::Error::msg)?;
             let store = super::open_store(&common)?;
+            let users = store.users()?;
+            let admins = users.iter().filter(|u| u.admin).count();
+            if !admin && admins == 1 && users.iter().any(|u| u.admin && u.email == email) {
+                bail!("{email} is the only admin: add --admin to keep the role (or make another admin first)");
+            }
             let created = store.save_user(&User {
                 email: email.clone(),
                 password_hash,
@@ -68,7 +73,7 @@ pub fn run(cmd: UserCommand) -> Result<()> {
             if created {
                 println!("user {email} added ({role})");
             } else {
-                println!("user {email} updated ({role}, new password)");
+                println!("user {email} updated ({role}, new password; their sessions ended)");
             }
         }
         UserCommand::List { common } => {
