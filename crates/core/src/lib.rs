@@ -22,7 +22,7 @@ pub use logical::{
     TriggerCount,
 };
 pub use range::{DateRange, RangeError, TimeBounds};
-pub use segment::{Attribute, Filter, FilterOp};
+pub use segment::{Attribute, Filter, FilterOn, FilterOp};
 pub use sink::{EventSink, SinkError};
 pub use site::{Site, SiteError};
 pub use trigger::{

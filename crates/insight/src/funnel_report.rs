@@ -300,7 +300,8 @@ fn final_value(
     site: &str,
     funnel: &Funnel,
     known: &[Conversion],
-    opts: &FunnelOptions,
+    bounds: TimeBounds,
+    filters: &[Filter],
 ) -> Result<FunnelValue, InsightError> {
     let last = funnel.steps.last().and_then(|s| match &s.source {
         StepSource::Conversion(c) => known.iter().find(|k| &k.name == c),
@@ -320,8 +321,8 @@ fn final_value(
         Some((ConversionValue::Revenue, c)) => {
             let counts = store.conversion_counts(&ConversionQuery {
                 site: site.to_string(),
-                bounds: opts.bounds,
-                filters: opts.filters.clone(),
+                bounds,
+                filters: filters.to_vec(),
                 triggers: vec![c.trigger.clone()],
             })?;
             match counts.rows.first() {
@@ -347,11 +348,12 @@ pub fn funnel_report(
     let site = crate::site(store, site)?;
     let known = store.conversions(&site.domain)?;
     let triggers = resolve_steps(funnel, &known)?;
+    let filters = crate::resolve_filters(&opts.filters, &known)?;
     let labels: Vec<String> = funnel.steps.iter().map(|s| s.label.clone()).collect();
     let query = |bounds: TimeBounds, breakdown: Option<Attribute>| FunnelQuery {
         site: site.domain.clone(),
         bounds,
-        filters: opts.filters.clone(),
+        filters: filters.clone(),
         steps: triggers.clone(),
         window: funnel.window,
         order: funnel.order,
@@ -359,7 +361,7 @@ pub fn funnel_report(
     };
     let counts: FunnelCounts = store.funnel(&query(opts.bounds, opts.breakdown.clone()))?;
     let steps = step_reports(&labels, &counts.overall.steps);
-    let value = final_value(store, &site.domain, funnel, &known, opts)?;
+    let value = final_value(store, &site.domain, funnel, &known, opts.bounds, &filters)?;
 
     let breakdown = opts.breakdown.as_ref().map(|dim| {
         let total = counts.segments.len();

@@ -14,7 +14,9 @@ pub use config::{apply_definitions, SiteDefinitions};
 pub use funnel_report::{funnel_report, FunnelOptions, FunnelReport, StepReport};
 pub use manage::Applied;
 pub use ranges::{resolve_range, Period};
-pub use report::{conversion_report, ConversionReport, ConversionRow};
+pub use report::{
+    conversion_report, conversion_report_with, ConversionOptions, ConversionReport, ConversionRow,
+};
 pub use templates::{template, templates, Template};
 
 use waymark_core::DefinitionError;
@@ -69,6 +71,48 @@ pub fn site(
             format!(": add it first (waymark site add {domain})"),
         )
     })
+}
+
+/// Resolves `event:goal` filters to the triggers of the conversions they name, as the Stats
+/// API does: `=` and `!=` name one defined conversion (refused otherwise, listing the site's),
+/// `~` every conversion whose name contains the text (none is fine: nothing matches).
+pub fn resolve_filters(
+    filters: &[waymark_core::Filter],
+    known: &[waymark_core::Conversion],
+) -> Result<Vec<waymark_core::Filter>, InsightError> {
+    use waymark_core::{FilterOn, FilterOp};
+    filters
+        .iter()
+        .map(|f| {
+            let FilterOn::Goal(_) = f.on else {
+                return Ok(f.clone());
+            };
+            let named: Vec<_> = known
+                .iter()
+                .filter(|c| match f.op {
+                    FilterOp::Contains => c.name.contains(f.value.as_str()),
+                    FilterOp::Is | FilterOp::IsNot => c.name == f.value,
+                })
+                .collect();
+            if named.is_empty() && f.op != FilterOp::Contains {
+                let names: Vec<&str> = known.iter().map(|c| c.name.as_str()).collect();
+                return Err(InsightError::Invalid(format!(
+                    "filter {f}: no conversion named {:?} (the site's conversions: {})",
+                    f.value,
+                    if names.is_empty() {
+                        "none yet".to_string()
+                    } else {
+                        names.join(", ")
+                    }
+                )));
+            }
+            Ok(waymark_core::Filter {
+                on: FilterOn::Goal(named.iter().map(|c| c.trigger.clone()).collect()),
+                op: f.op,
+                value: f.value.clone(),
+            })
+        })
+        .collect()
 }
 
 /// A percentage `part / whole × 100`, 0 when `whole` is 0.

@@ -97,7 +97,16 @@ fn insight_error(e: InsightError) -> ApiError {
             }
         }
         InsightError::NotFound { .. } => ApiError::new(StatusCode::NOT_FOUND, e.to_string()),
-        InsightError::Invalid(m) => ApiError::new(StatusCode::BAD_REQUEST, m),
+        InsightError::Invalid(m) => {
+            // Report parameters refused by the insight layer say which one in their message.
+            let field = ["range", "compare", "filter"]
+                .into_iter()
+                .find(|f| m.starts_with(f));
+            ApiError {
+                field,
+                ..ApiError::new(StatusCode::BAD_REQUEST, m)
+            }
+        }
         InsightError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, m),
         InsightError::Store(StoreError::Invalid(m)) => ApiError::new(StatusCode::BAD_REQUEST, m),
         InsightError::Store(s) => {
@@ -427,9 +436,18 @@ async fn conversion_report(
     let report = blocking(move || {
         let store = state.store.as_ref();
         let site = waymark_insight::site(store, &site)?;
-        let (period, _) =
-            waymark_insight::resolve_range(&site, &p.range, None, chrono::Utc::now())?;
-        waymark_insight::conversion_report(store, &site.domain, period.bounds, &p.filters, None)
+        let (period, compare) = waymark_insight::resolve_range(
+            &site,
+            &p.range,
+            p.compare.as_deref(),
+            chrono::Utc::now(),
+        )?;
+        let opts = waymark_insight::ConversionOptions {
+            bounds: period.bounds,
+            compare: compare.map(|c| c.bounds),
+            filters: p.filters,
+        };
+        waymark_insight::conversion_report_with(store, &site.domain, &opts, None)
     })
     .await?;
     Ok(Json(report).into_response())

@@ -65,7 +65,7 @@ pub const ROUTES: &[Route] = &[
     r("post", "/api/sites/{site}/funnels", "Create a funnel.", "write", JSON),
     r("put", "/api/sites/{site}/funnels/{name}", "Create or replace a funnel by name.", "write", JSON),
     r("delete", "/api/sites/{site}/funnels/{name}", "Delete a funnel.", "write", None),
-    r("get", "/api/sites/{site}/reports/conversions", "Conversion report (query: range, filters, breakdown).", "read", None),
+    r("get", "/api/sites/{site}/reports/conversions", "Conversion report (query: range, compare, filter).", "read", None),
     r("get", "/api/sites/{site}/reports/funnels/{name}", "Saved funnel report (query: range, filters, breakdown, compare).", "read", None),
     r("post", "/api/sites/{site}/reports/funnel", "Ad-hoc funnel report for a funnel in the body.", "read", JSON),
     r("get", "/", "Dashboard entry (HTML): redirects to /login without a session; lists the sites the user may read, linked to /sites/{domain}; `?site=` shows its last 30 days.", "session", None),

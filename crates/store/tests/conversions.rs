@@ -3,8 +3,8 @@
 //! over raw events at query time (a definition added later applies to history).
 
 use waymark_core::{
-    Change, Conversion, ConversionQuery, ConversionValue, Event, Filter, Funnel, FunnelStep, Prop,
-    Site, StepOrder, TimeBounds, Trigger, Window,
+    Change, Conversion, ConversionQuery, ConversionValue, Event, Filter, FilterOn, FilterOp,
+    Funnel, FunnelStep, Prop, Site, StepOrder, TimeBounds, Trigger, Window,
 };
 use waymark_store::duck::{DuckOptions, DuckStore};
 use waymark_store::EventStore;
@@ -189,4 +189,62 @@ fn counts_are_matched_over_history() {
         .unwrap();
     assert_eq!(first_second.rows[0].events, 0);
     assert_eq!(first_second.visitors, 4, "the four pageviews at T0");
+}
+
+#[test]
+fn event_filters_count_whole_visits_that_include_a_match() {
+    let s = DuckStore::in_memory().unwrap();
+    s.add_site(&Site::new(SITE, "UTC").unwrap()).unwrap();
+    s.append(&[
+        ev(1, 0, "pageview", "/"),
+        ev(1, 1_000, "pageview", "/pricing"),
+        purchase(1, 2_000, Some(30.0), "EUR"),
+        ev(2, 0, "pageview", "/pricing"),
+        ev(3, 0, "pageview", "/"),
+        purchase(3, 1_000, Some(20.0), "EUR"),
+        Event {
+            props: vec![Prop {
+                key: "plan".into(),
+                value: "pro".into(),
+            }],
+            ..ev(4, 0, "Signup", "/pricing")
+        },
+        // An engagement event alone never makes a visit match.
+        ev(5, 0, "engagement", "/pricing"),
+    ])
+    .unwrap();
+    let q = |filters: Vec<Filter>| ConversionQuery {
+        site: SITE.into(),
+        bounds: TimeBounds::ALL,
+        filters,
+        triggers: vec![t("event Purchase"), t("event Signup")],
+    };
+    let counts = |filters: Vec<Filter>| {
+        let c = s.conversion_counts(&q(filters)).unwrap();
+        (
+            c.visitors,
+            c.rows[0].visitors,
+            c.rows[0].revenue,
+            c.rows[1].visitors,
+        )
+    };
+    let f = |s: &str| Filter::parse(s).unwrap();
+    assert_eq!(counts(vec![]), (4, 2, 50.0, 1));
+    // Visits with a pricing page (pageview or event): 1, 2 and 4; the denominator follows.
+    assert_eq!(counts(vec![f("event:page=/pricing")]), (3, 1, 30.0, 1));
+    assert_eq!(counts(vec![f("event:props:plan=pro")]), (1, 0, 0.0, 1));
+    // Exit page: the last pageview's path (visitor 4 has no pageview: no exit page).
+    assert_eq!(counts(vec![f("visit:exit_page=/pricing")]), (2, 1, 30.0, 0));
+    assert_eq!(counts(vec![f("visit:entry_page=/")]), (2, 2, 50.0, 0));
+    let goal = Filter {
+        on: FilterOn::Goal(vec![t("event Purchase")]),
+        op: FilterOp::Is,
+        value: "Purchase".into(),
+    };
+    assert_eq!(counts(vec![goal.clone()]), (2, 2, 50.0, 0));
+    assert_eq!(
+        counts(vec![goal, f("channel=Direct")]),
+        (2, 2, 50.0, 0),
+        "visitors 1 and 3 came directly"
+    );
 }

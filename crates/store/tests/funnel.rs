@@ -5,7 +5,8 @@
 //! `EventStore` trait so every backend must pass them.
 
 use waymark_core::{
-    Attribute, Event, Filter, FunnelQuery, Prop, Site, StepOrder, TimeBounds, Trigger, Window,
+    Attribute, Event, Filter, FilterOn, FilterOp, FunnelQuery, Prop, Site, StepOrder, TimeBounds,
+    Trigger, Window,
 };
 use waymark_store::duck::DuckStore;
 use waymark_store::EventStore;
@@ -593,6 +594,78 @@ fn breakdowns_and_filters_use_the_visit_s_attributes() {
     assert_eq!(reach(&s, &q), vec![1, 0]);
     q.filters = vec![Filter::parse("entry_page=/products/x").unwrap()];
     assert_eq!(reach(&s, &q), vec![0, 0]);
+}
+
+#[test]
+fn event_filters_keep_the_visits_that_include_a_matching_event() {
+    let s = store(&[
+        // Visitor 1 compares prices, then buys.
+        pv(1, 0, 0, "/"),
+        pv(1, 0, S, "/pricing"),
+        engagement(1, 0, 2 * S, "/pricing", 6_000, 50),
+        custom(1, 0, 3 * S, "Purchase"),
+        // Visitor 2 buys without looking at prices, on the pro plan.
+        pv(2, 0, 0, "/"),
+        with_props(custom(2, 0, S, "Purchase"), &[("plan", "pro")]),
+        // Visitor 3 reads the prices briefly in one visit and buys in the next, 2 h later.
+        pv(3, 0, 0, "/pricing"),
+        engagement(3, 0, S, "/pricing", 2_000, 10),
+        pv(3, 1, 2 * H, "/"),
+        custom(3, 1, 2 * H + S, "Purchase"),
+    ]);
+    let mut q = query(&["pageview", "event Purchase"], DAY, StepOrder::Strict);
+    assert_eq!(reach(&s, &q), vec![3, 3]);
+    let mut with = |filters: Vec<Filter>| {
+        q.filters = filters;
+        reach(&s, &q)
+    };
+    let f = |s: &str| Filter::parse(s).unwrap();
+    // Only visitor 3's first visit has the pricing page: its purchase came in the other visit.
+    assert_eq!(with(vec![f("event:page=/pricing")]), vec![2, 1]);
+    assert_eq!(with(vec![f("event:page~pric")]), vec![2, 1]);
+    // Every visit has a pageview of another page than /pricing except visitor 3's first.
+    assert_eq!(with(vec![f("event:page!=/pricing")]), vec![3, 3]);
+    // Exit pages are the last pageview's (a later custom event does not move it): `/` for
+    // visitor 2's visit and visitor 3's second, `/pricing` for visitor 1's and 3's first.
+    assert_eq!(with(vec![f("visit:exit_page=/")]), vec![2, 2]);
+    assert_eq!(with(vec![f("exit_page=/pricing")]), vec![2, 1]);
+    assert_eq!(with(vec![f("event:props:plan=pro")]), vec![1, 1]);
+    // Events without the property compare as "(none)", as in the Stats API.
+    assert_eq!(with(vec![f("event:props:plan=(none)")]), vec![3, 3]);
+    // Goals by their triggers, engagement conditions included; an unresolved goal keeps nothing.
+    let goal = |op: FilterOp, triggers: &[&str]| Filter {
+        on: FilterOn::Goal(triggers.iter().map(|x| t(x)).collect()),
+        op,
+        value: "G".into(),
+    };
+    assert_eq!(
+        with(vec![goal(
+            FilterOp::Is,
+            &["pageview /pricing where engaged >= 5s"]
+        )]),
+        vec![1, 1]
+    );
+    assert_eq!(
+        with(vec![goal(
+            FilterOp::Contains,
+            &["event Nothing", "event Purchase"]
+        )]),
+        vec![3, 3]
+    );
+    // `!=`: the visit has an event that is not a purchase (all of them have a pageview).
+    assert_eq!(
+        with(vec![goal(FilterOp::IsNot, &["event Purchase"])]),
+        vec![3, 3]
+    );
+    assert_eq!(with(vec![goal(FilterOp::Is, &[])]), vec![0, 0]);
+    // Filters combine: visits with the pricing page that also include a purchase.
+    assert_eq!(
+        with(vec![
+            f("event:page=/pricing"),
+            goal(FilterOp::Is, &["event Purchase"])
+        ]),
+        vec![1, 1]
+    );
 }
 
 #[test]

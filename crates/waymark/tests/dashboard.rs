@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::process::Command;
 
 use common::browser::{chromium_or_skip, Browser, Page};
-use common::{agent, bin, Server, CHROME_UA};
+use common::{agent, bin, enc, Server, CHROME_UA};
 use serde_json::{json, Value};
 
 const SITE: &str = "demo.waymark.local";
@@ -71,6 +71,28 @@ fn stats(server: &Server, body: Value) -> Value {
     let text = resp.into_body().read_to_string().unwrap();
     assert_eq!(status, 200, "stats query {body}: {text}");
     serde_json::from_str(&text).unwrap()
+}
+
+/// A report of the conversions/funnels API (`path` with its query).
+fn report(server: &Server, path: &str) -> Value {
+    let resp = agent()
+        .get(&server.url(path))
+        .header("Authorization", &format!("Bearer {KEY}"))
+        .call()
+        .unwrap();
+    let status = resp.status().as_u16();
+    let text = resp.into_body().read_to_string().unwrap();
+    assert_eq!(status, 200, "report {path}: {text}");
+    serde_json::from_str(&text).unwrap()
+}
+
+/// Unique visitors of a conversion in a report.
+fn report_visitors(r: &Value, name: &str) -> u64 {
+    r["conversions"]
+        .as_array()
+        .and_then(|a| a.iter().find(|c| c["name"] == json!(name)))
+        .and_then(|c| c["visitors"].as_u64())
+        .unwrap_or_else(|| panic!("no {name} in {r}"))
 }
 
 const TOP: [&str; 6] = [
@@ -317,6 +339,29 @@ fn dashboard_in_a_real_browser() {
         "the numbers filtered by page",
         30,
     );
+    // The conversions panel honours the page filter too (the visits that include that page),
+    // with no "not filtered" notice: its Purchase row equals the filtered report.
+    let by_page_report = report(
+        &server,
+        &format!(
+            "/api/sites/{SITE}/reports/conversions?range=30d&filter={}",
+            enc(&format!("event:page={page_filter}"))
+        ),
+    );
+    let purchases_on_page = report_visitors(&by_page_report, "Purchase");
+    page.wait_for(
+        &format!(
+            "(function(){{var b=document.querySelector('[data-panel=conversions] button.row[data-value=Purchase]');\
+             return !!b && b.getAttribute('aria-label').includes(': {purchases_on_page} unique')}})()"
+        ),
+        "the conversions panel filtered by page",
+        30,
+    );
+    assert_eq!(
+        page.js("document.querySelector('[data-panel=conversions] .note') === null"),
+        json!(true),
+        "an ignored-filter notice is shown"
+    );
 
     // Comparison with the previous period: 7 days, with the change shown on each tile.
     page.goto(
@@ -337,6 +382,13 @@ fn dashboard_in_a_real_browser() {
         "document.querySelectorAll('.tile .tile-change').length >= 8 && document.querySelectorAll('.u-series').length >= 3 \
          && document.querySelectorAll('[data-panel=conversions] button.row').length > 0",
         "changes on the tiles and a comparison line",
+        30,
+    );
+    // The conversions panel compares too: each row's change in visitors and in rate.
+    page.wait_for(
+        "document.querySelectorAll('[data-panel=conversions] [data-change=rate]').length > 0 && \
+         document.querySelectorAll('[data-panel=conversions] [data-change=visitors] .change').length > 0",
+        "the conversions' changes against the previous period",
         30,
     );
     page.screenshot(&shots.join("compare.png"), true);
@@ -434,6 +486,12 @@ fn dashboard_in_a_real_browser() {
         "document.querySelector('.settings-body .list') && document.querySelector('.settings-body .list').innerText.includes('demo.waymark.local')",
         "the site list",
         30,
+    );
+    // The install snippet reads as code, not as escaped entities.
+    page.wait_for(
+        "document.querySelector('.settings-body code') && document.querySelector('.settings-body code').innerText.startsWith('<script defer data-domain=')",
+        "the tracker snippet as plain text",
+        10,
     );
     page.screenshot(&shots.join("settings.png"), true);
     page.goto(&server.url(&format!("/sites/{SITE}/settings/users")), None);

@@ -3,7 +3,9 @@
 //! (names, paths, property keys and values, patterns) is a numbered bound parameter.
 //!
 //! [`scoped_events`] builds the `ev` relation both queries start from: the site's events in
-//! range, in visits that pass the filters, with the visit's breakdown value (`seg`) and, when a
+//! range, in visits that pass the filters (visit attributes compare; for event filters, the
+//! visit includes a non-engagement event that compares, by the same SQL: `event:goal` by the
+//! goals' trigger [`condition`]s), with the visit's breakdown value (`seg`) and, when a
 //! trigger needs it, the engagement of the page view each event belongs to (`page_engaged_ms`,
 //! `page_scroll`): the engagement events of the same visit and path after the latest pageview
 //! of that path at or before the event, summed (time) and maxed (scroll).
@@ -11,7 +13,7 @@
 use duckdb::types::Value;
 use waymark_core::trigger::NUMERIC_PATTERN;
 use waymark_core::{
-    Attribute, Filter, FilterOp, PathPattern, PropOp, Subject, TimeBounds, Trigger,
+    Attribute, Filter, FilterOn, FilterOp, PathPattern, PropOp, Subject, TimeBounds, Trigger,
 };
 
 /// Parameters in the order of their `$n` placeholders.
@@ -157,6 +159,9 @@ fn visit_attribute(a: &Attribute, b: &mut Binds) -> String {
         Attribute::EntryPage => {
             "arg_min(pathname, timestamp) FILTER (WHERE name = 'pageview')".to_string()
         }
+        Attribute::ExitPage => {
+            "arg_max(pathname, timestamp) FILTER (WHERE name = 'pageview')".to_string()
+        }
         Attribute::Prop(k) => {
             let key = b.text(k);
             format!(
@@ -166,6 +171,47 @@ fn visit_attribute(a: &Attribute, b: &mut Binds) -> String {
         }
         other => format!("arg_min({}, timestamp)", other.column().unwrap_or("''")),
     }
+}
+
+/// For a visit-attribute filter, its aggregated attribute compared with the value; for an
+/// event filter, whether the visit includes a non-engagement event that compares (as the
+/// Stats API's `e` relation, which leaves engagement events out). Both over a visit's rows
+/// (`GROUP BY visitor_id, session_id`), as a boolean that is never `NULL`.
+fn visit_filter(f: &Filter, b: &mut Binds) -> String {
+    let compare = |col: &str, b: &mut Binds| {
+        let v = b.text(&f.value);
+        match f.op {
+            FilterOp::Is => format!("{col} = {v}"),
+            FilterOp::IsNot => format!("{col} <> {v}"),
+            FilterOp::Contains => format!("contains({col}, {v})"),
+        }
+    };
+    let event = match &f.on {
+        FilterOn::Visit(a) => {
+            let col = format!("coalesce({}, '')", visit_attribute(a, b));
+            return compare(&col, b);
+        }
+        FilterOn::Page => compare("coalesce(pathname, '')", b),
+        FilterOn::EventProp(k) => {
+            let key = b.text(k);
+            compare(&format!("coalesce({}, '(none)')", prop_value(&key)), b)
+        }
+        FilterOn::Goal(triggers) => {
+            // `=` and `~` name the goals an event must match; `!=` the goal it must not.
+            let any = if triggers.is_empty() {
+                "false".to_string()
+            } else {
+                let parts: Vec<String> = triggers.iter().map(|t| condition(t, b)).collect();
+                format!("({})", parts.join(" OR "))
+            };
+            if f.op == FilterOp::IsNot {
+                format!("NOT {any}")
+            } else {
+                any
+            }
+        }
+    };
+    format!("coalesce(bool_or(name <> 'engagement' AND coalesce({event}, false)), false)")
 }
 
 /// The event columns a trigger reads: name, path, properties, and the visit and time its page
@@ -205,12 +251,11 @@ pub(crate) fn scoped_events(scope: &Scope<'_>, b: &mut Binds) -> String {
         "engagement_ms",
         "scroll_depth",
     ]);
-    for a in scope
-        .filters
-        .iter()
-        .map(|f| &f.attribute)
-        .chain(scope.breakdown)
-    {
+    let visit_attributes = scope.filters.iter().filter_map(|f| match &f.on {
+        FilterOn::Visit(a) => Some(a),
+        _ => None,
+    });
+    for a in visit_attributes.chain(scope.breakdown) {
         if let Some(c) = a.column() {
             if !columns.contains(&c) {
                 columns.push(c);
@@ -223,33 +268,23 @@ pub(crate) fn scoped_events(scope: &Scope<'_>, b: &mut Binds) -> String {
         columns.join(", ")
     )];
 
-    let need_visits = !scope.filters.is_empty() || scope.breakdown.is_some();
-    let mut visit_cols = Vec::new();
-    let mut wheres = Vec::new();
-    if need_visits {
-        for (i, f) in scope.filters.iter().enumerate() {
-            visit_cols.push(format!("{} AS f{i}", visit_attribute(&f.attribute, b)));
-            let v = b.text(&f.value);
-            let col = format!("coalesce(v.f{i}, '')");
-            wheres.push(match f.op {
-                FilterOp::Is => format!("{col} = {v}"),
-                FilterOp::IsNot => format!("{col} <> {v}"),
-                FilterOp::Contains => format!("contains({col}, {v})"),
-            });
+    // Goal filters match by their triggers, so those with engagement conditions need the
+    // page engagement too, and the visits they filter are then read from the engaged rows.
+    let mut engagement = scope.engagement.clone();
+    let mut filters_engaged = false;
+    for f in scope.filters {
+        if let FilterOn::Goal(ts) = &f.on {
+            for t in ts.iter().filter(|t| t.needs_engagement()) {
+                engagement.push(t);
+                filters_engaged = true;
+            }
         }
-        if let Some(a) = scope.breakdown {
-            visit_cols.push(format!("{} AS seg", visit_attribute(a, b)));
-        }
-        ctes.push(format!(
-            "visits AS (SELECT visitor_id, session_id, {} FROM base GROUP BY visitor_id, session_id)",
-            visit_cols.join(", ")
-        ));
     }
 
-    let rows = if scope.engagement.is_empty() {
+    let rows = if engagement.is_empty() {
         "base"
     } else {
-        let paged = engagement_rows(&scope.engagement, b);
+        let paged = engagement_rows(&engagement, b);
         ctes.push(format!(
             "pv AS (SELECT *, count(*) FILTER (WHERE name = 'pageview') OVER (
                  PARTITION BY visitor_id, session_id, pathname ORDER BY timestamp
@@ -276,6 +311,25 @@ pub(crate) fn scoped_events(scope: &Scope<'_>, b: &mut Binds) -> String {
         ));
         "paged"
     };
+
+    let need_visits = !scope.filters.is_empty() || scope.breakdown.is_some();
+    let mut visit_cols = Vec::new();
+    let mut wheres = Vec::new();
+    if need_visits {
+        for (i, f) in scope.filters.iter().enumerate() {
+            visit_cols.push(format!("{} AS f{i}", visit_filter(f, b)));
+            wheres.push(format!("v.f{i}"));
+        }
+        if let Some(a) = scope.breakdown {
+            visit_cols.push(format!("{} AS seg", visit_attribute(a, b)));
+        }
+        let from = if filters_engaged { rows } else { "base" };
+        ctes.push(format!(
+            "visits AS (SELECT visitor_id, session_id, {} FROM {from} GROUP BY visitor_id, session_id)",
+            visit_cols.join(", ")
+        ));
+    }
+
     let (seg, visit_join) = match (need_visits, scope.breakdown.is_some()) {
         (true, true) => (
             ", coalesce(v.seg, '') AS seg",

@@ -28,8 +28,7 @@ async function call(method, path, body) {
   const headers = { Accept: 'application/json' };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (auth.share) headers['X-Waymark-Share'] = auth.share;
-  // Writes need it; it goes on reads too, since some admin reads (GET /api/users, shared
-  // links) are refused without it by the access layer as of this writing.
+  // Cookie-authenticated writes need it; reads ignore it, so it simply goes on every call.
   if (auth.csrf) headers['X-CSRF-Token'] = auth.csrf;
   let resp;
   try {
@@ -278,7 +277,11 @@ function pickInterval(params, period) {
 
 // ---- filters ------------------------------------------------------------------------------
 
-/** Filterable dimensions: the Stats API name, a label, and the reports API name (if any). */
+/**
+ * Filterable dimensions: the Stats API name, a label, and the reports API's filter name. The
+ * reports keep whole visits: by a visit attribute, or (`event:*`) the visits that include a
+ * matching event, so a funnel or a conversion count honours every filter.
+ */
 const DIMENSIONS = {
   channel: { api: 'visit:channel', label: 'Channel', report: 'channel' },
   source: { api: 'visit:source', label: 'Source', report: 'source' },
@@ -286,23 +289,23 @@ const DIMENSIONS = {
   utm_medium: { api: 'visit:utm_medium', label: 'UTM medium', report: 'utm_medium' },
   utm_source: { api: 'visit:utm_source', label: 'UTM source', report: 'utm_source' },
   utm_campaign: { api: 'visit:utm_campaign', label: 'UTM campaign', report: 'utm_campaign' },
-  page: { api: 'event:page', label: 'Page', report: null },
+  page: { api: 'event:page', label: 'Page', report: 'event:page' },
   entry_page: { api: 'visit:entry_page', label: 'Entry page', report: 'entry_page' },
-  exit_page: { api: 'visit:exit_page', label: 'Exit page', report: null },
+  exit_page: { api: 'visit:exit_page', label: 'Exit page', report: 'visit:exit_page' },
   country: { api: 'visit:country', label: 'Country', report: 'country' },
   region: { api: 'visit:region', label: 'Region', report: 'region' },
   city: { api: 'visit:city', label: 'City', report: 'city' },
   device: { api: 'visit:device', label: 'Device', report: 'device' },
   browser: { api: 'visit:browser', label: 'Browser', report: 'browser' },
   os: { api: 'visit:os', label: 'OS', report: 'os' },
-  goal: { api: 'event:goal', label: 'Conversion', report: null },
+  goal: { api: 'event:goal', label: 'Conversion', report: 'event:goal' },
 };
 
 function dimension(key) {
   if (DIMENSIONS[key]) return DIMENSIONS[key];
   if (key.startsWith('prop:') && key.length > 5) {
     const p = key.slice(5);
-    return { api: 'event:props:' + p, label: 'Property ' + p, report: 'prop:' + p };
+    return { api: 'event:props:' + p, label: 'Property ' + p, report: 'event:props:' + p };
   }
   return null;
 }
@@ -321,16 +324,8 @@ function readFilters(params) {
 
 const apiFilters = (filters) => filters.map((f) => ['is', dimension(f.key).api, [f.value]]);
 
-/** The reports API's `filter=` parameters, and the filters it cannot apply. */
-function reportFilters(filters) {
-  const qs = [], skipped = [];
-  for (const f of filters) {
-    const d = dimension(f.key);
-    if (d.report) qs.push('filter=' + enc(d.report + '=' + f.value));
-    else skipped.push(d.label);
-  }
-  return { qs, skipped };
-}
+/** The reports API's `filter=` parameters (`&`-prefixed, or empty). */
+const reportFilters = (filters) => filters.map((f) => '&filter=' + enc(dimension(f.key).report + '=' + f.value)).join('');
 
 // ---- location and navigation --------------------------------------------------------------
 
@@ -620,13 +615,16 @@ function Overview({ ctx }) {
   const fkey = JSON.stringify(filters);
   const qctx = { ...ctx, period, filters, apiFilters: apiFilters(filters), key: ctx.site + '|' + JSON.stringify(period.api) + '|' + (period.compare ? period.compare.report : '') + '|' + fkey };
   const pick = (key) => (value) => navigate(urlOf(withFilter(loc, key, value)));
+  // One request: the report compares itself with the other period when asked. `before` is
+  // that period's report in the same shape (for the top stats' fallback).
   const [conv] = useLoad(async () => {
-    const { qs } = reportFilters(filters);
-    const url = (range) => '/api/sites/' + enc(ctx.site) + '/reports/conversions?range=' + enc(range) + (qs.length ? '&' + qs.join('&') : '');
-    const [now, before] = await Promise.all([
-      get(url(period.report)),
-      period.compare ? get(url(period.compare.report)).catch(() => null) : null,
-    ]);
+    let url = '/api/sites/' + enc(ctx.site) + '/reports/conversions?range=' + enc(period.report) + reportFilters(filters);
+    if (period.compare) url += '&compare=' + enc(period.compare.report);
+    const now = await get(url);
+    const before = now.comparison ? {
+      visitors: now.comparison.visitors,
+      conversions: listOf(now.conversions, 'conversions').map((c) => ({ ...c, ...(c.comparison || {}) })),
+    } : null;
     return { now, before };
   }, [qctx.key]);
   // The macro conversions (the goals) by name, from the definitions (quicker than a report).
@@ -863,9 +861,15 @@ function Breakdown({ ctx, title, tabs, onPick }) {
 }
 
 function ConversionsPanel({ ctx, conv, onPick }) {
-  const { skipped } = reportFilters(ctx.filters);
   const report = conv.data && conv.data.now;
   const all = report ? listOf(report.conversions, 'conversions') : [];
+  // Changes against the comparison period, as on the top stats: visitors in %, the rate in points.
+  const compared = !!(ctx.period.compare && report && report.comparison);
+  const delta = (c, key, points) => {
+    const ch = c.comparison && c.comparison.change;
+    const before = c.comparison && (points ? fmtPct(c.comparison.rate) : fmtNum(c.comparison.visitors));
+    return html`<span class="value delta" data-change=${key} title=${ch ? 'Before: ' + before : null}>${ch ? html`<${Change} value=${ch[key]} points=${points} />` : null}</span>`;
+  };
   const group = (kind, title) => {
     const list = all.filter((c) => c.kind === kind);
     if (!list.length) return null;
@@ -876,17 +880,18 @@ function ConversionsPanel({ ctx, conv, onPick }) {
           <span class="bar" style=${'width:' + Math.max(0.5, Math.min(100, c.rate || 0)).toFixed(2) + '%'} aria-hidden="true"></span>
           <span class="label">${c.name}${c.revenue ? html` <span class="muted small">· ${fmtMoney(c.revenue.total, c.revenue.currency)}</span>` : null}</span>
           <span class="value" title=${c.conversions + ' conversions in total'}>${fmtNum(c.visitors)}</span>
+          ${compared ? delta(c, 'visitors', false) : null}
           <span class="value rate">${fmtPct(c.rate)}</span>
+          ${compared ? delta(c, 'rate', true) : null}
         </button></li>`)}
       </ul>`;
   };
   return html`<section class="card panel" aria-labelledby="conv-h" data-panel="conversions">
     <div class="card-head"><h2 id="conv-h">Conversions</h2>
       ${ctx.shared ? null : html`<${Link} class="small" href=${urlOf({ ...ctx.loc, view: 'settings', section: 'conversions' })}>Manage</${Link}>`}</div>
-    ${skipped.length ? html`<p class="note small">Not filtered by ${skipped.join(', ')} (the conversions report filters by visit attributes only).</p>` : null}
     ${conv.error ? html`<${ErrorNote} error=${conv.error} what="Conversions" />` : !report ? html`<${Loading} />` : !all.length
       ? html`<p class="muted empty">No conversions defined. ${ctx.shared ? null : html`<${Link} href=${urlOf({ ...ctx.loc, view: 'settings', section: 'conversions' })}>Add some from a template</${Link}>.`}</p>`
-      : html`<div class="row-head muted small"><span>Conversion</span><span>Unique · CR</span></div>
+      : html`<div class="row-head muted small"><span>Conversion</span><span>${compared ? 'Unique · change · CR · change' : 'Unique · CR'}</span></div>
         ${group('macro', 'Macro (the goal)')}${group('micro', 'Micro (steps towards it)')}`}
   </section>`;
 }
@@ -956,14 +961,12 @@ function FunnelsView({ ctx }) {
   const funnels = list.data ? listOf(list.data, 'funnels') : [];
   const name = loc.params.get('funnel') || (funnels[0] && funnels[0].name) || '';
   const by = loc.params.get('by') || '';
-  const { qs, skipped } = reportFilters(filters);
   const [report] = useLoad(async () => {
     if (!name) return null;
     let url = '/api/sites/' + enc(site) + '/reports/funnels/' + enc(name) + '?range=' + enc(period.report);
     if (period.compare) url += '&compare=' + enc(period.compare.report);
     if (by) url += '&by=' + enc(by) + '&limit=8';
-    if (qs.length) url += '&' + qs.join('&');
-    return get(url);
+    return get(url + reportFilters(filters));
   }, [site, name, by, period.report, period.compare && period.compare.report, JSON.stringify(filters)]);
   const go = (changes) => navigate(urlOf(withParams(loc, changes)));
   return html`<h1 class="sr">Funnels of ${site}</h1>
@@ -980,7 +983,6 @@ function FunnelsView({ ctx }) {
               ${BREAKDOWNS.map(([k, l]) => html`<option value=${k}>${l}</option>`)}
             </select></label>
         </div></div>
-      ${skipped.length ? html`<p class="note small">Not filtered by ${skipped.join(', ')} (funnels filter by visit attributes only).</p>` : null}
       ${list.error ? html`<${ErrorNote} error=${list.error} what="The funnel list" />`
         : list.loading && !list.data ? html`<${Loading} />`
         : !funnels.length ? html`<p class="muted">No funnels yet. ${ctx.shared ? null : html`<${Link} href=${urlOf({ ...loc, view: 'settings', section: 'funnels' })}>Create one</${Link}>, or apply a template in the conversion settings.`}</p>`
@@ -1182,7 +1184,7 @@ function SitesSettings({ ctx }) {
       <label class="field"><span>Domain</span><input name="domain" required placeholder="shop.example" autocomplete="off" /></label>
       <label class="field"><span>Time zone</span><select name="timezone" value=${Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC'}>${zones.map((z) => html`<option value=${z}>${z}</option>`)}</select></label>
       <${FormError} error=${f.error} /><button class="btn primary" disabled=${f.busy}>Add site</button>
-      <p class="muted small">Then put the tracker on its pages: <code>&lt;script defer data-domain="DOMAIN" src="${location.origin}/js/script.js"&gt;&lt;/script&gt;</code></p></form>` : null}
+      <p class="muted small">Then put the tracker on its pages: <code>${`<script defer data-domain="DOMAIN" src="${location.origin}/js/script.js"></script>`}</code></p></form>` : null}
   </section>`;
 }
 
