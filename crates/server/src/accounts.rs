@@ -514,6 +514,9 @@ async fn login(
                 Some(SESSION_TTL.as_secs()),
                 secure,
             ));
+            // A fresh CSRF token for the signed-in session: a token planted before sign-in
+            // (e.g. from a sibling subdomain) is worthless afterwards.
+            cookies.push(set_cookie(CSRF_COOKIE, &random_hex(32), None, secure));
             let to = next
                 .or_else(|| first_site.map(|d| dashboard_path(&d)))
                 .unwrap_or_else(|| "/".to_string());

@@ -348,8 +348,11 @@ pub struct ConversionReportArgs {
     /// day, 7d, 30d, 6mo, 12mo, month, year, all, or YYYY-MM-DD,YYYY-MM-DD.
     #[arg(long, default_value = "30d")]
     pub range: String,
+    /// Compare with `previous_period` (or `previous`), `year_over_year`, or YYYY-MM-DD,YYYY-MM-DD.
+    #[arg(long)]
+    pub compare: Option<String>,
     /// Keep visits whose dimension matches: channel=Email, device!=Mobile, utm_campaign~spring,
-    /// prop:variant=b (repeatable).
+    /// prop:variant=b, page=/pricing, goal=Signup (repeatable).
     #[arg(long = "filter")]
     pub filters: Vec<String>,
     /// Print JSON.

@@ -204,6 +204,8 @@ fn sign_in_sessions_csrf_and_rate_limit() {
     );
     let session = cookie_value(&cookies, "waymark_session").unwrap();
     assert_eq!(session.len(), 64, "32 random bytes in hex");
+    let fresh_csrf = cookie_value(&cookies, "waymark_csrf").expect("a new CSRF token at sign-in");
+    assert!(fresh_csrf.len() == 64 && fresh_csrf != csrf_cookie);
     let jar = format!("waymark_csrf={csrf_cookie}; waymark_session={session}");
 
     // The cookie opens `/`: the user's name and the sites, linked to their dashboards.

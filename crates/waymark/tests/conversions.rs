@@ -372,4 +372,33 @@ fn the_cli_manages_and_reports() {
     );
     let (ok, out, err) = waymark(&["conversions", "list", "--data-dir", d, "--site", SITE]);
     assert!(ok && out.contains("40 EUR"), "{out}{err}");
+    // The report, compared with the period before: a comparison line and change columns.
+    let (ok, out, err) = waymark(&[
+        "conversions",
+        "report",
+        "--data-dir",
+        d,
+        "--site",
+        SITE,
+        "--range",
+        "7d",
+        "--compare",
+        "previous_period",
+    ]);
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("compared with") && out.contains("rate Δ") && out.contains("Lead"),
+        "{out}"
+    );
+    let (ok, _, err) = waymark(&[
+        "conversions",
+        "report",
+        "--data-dir",
+        d,
+        "--site",
+        SITE,
+        "--compare",
+        "last-tuesday",
+    ]);
+    assert!(!ok && err.contains("compare"), "{err}");
 }

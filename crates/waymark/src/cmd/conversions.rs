@@ -137,10 +137,14 @@ pub fn change_word(c: waymark_core::Change) -> &'static str {
 fn report(a: ConversionReportArgs) -> Result<()> {
     let store = super::open_store(&a.common)?;
     let site = waymark_insight::site(&store, &a.site.site)?;
-    let (period, _) = waymark_insight::resolve_range(&site, &a.range, None, chrono::Utc::now())?;
-    let filters = filters(&a.filters)?;
-    let r =
-        waymark_insight::conversion_report(&store, &site.domain, period.bounds, &filters, None)?;
+    let (period, compare) =
+        waymark_insight::resolve_range(&site, &a.range, a.compare.as_deref(), chrono::Utc::now())?;
+    let opts = waymark_insight::ConversionOptions {
+        bounds: period.bounds,
+        compare: compare.as_ref().map(|c| c.bounds),
+        filters: filters(&a.filters)?,
+    };
+    let r = waymark_insight::conversion_report_with(&store, &site.domain, &opts, None)?;
     if a.json {
         println!("{}", serde_json::to_string_pretty(&r)?);
         return Ok(());
@@ -154,6 +158,13 @@ fn report(a: ConversionReportArgs) -> Result<()> {
         "{} — {} ({}{filter_note}): {} visitors",
         site.domain, a.range, site.timezone, r.visitors
     );
+    if let (Some(c), Some(label)) = (&r.comparison, compare.as_ref().map(|c| &c.label)) {
+        println!(
+            "compared with {label}: {} visitors ({})",
+            c.visitors,
+            signed(c.change.visitors as f64, "%")
+        );
+    }
     println!();
     let rows: Vec<Vec<String>> = r
         .conversions
@@ -170,7 +181,7 @@ fn report(a: ConversionReportArgs) -> Result<()> {
                 ),
                 None => (String::new(), String::new()),
             };
-            vec![
+            let mut row = vec![
                 c.name.clone(),
                 c.kind.to_string(),
                 c.visitors.to_string(),
@@ -178,10 +189,15 @@ fn report(a: ConversionReportArgs) -> Result<()> {
                 format!("{:.2}%", c.rate),
                 total,
                 avg,
-            ]
+            ];
+            if let Some(cmp) = &c.comparison {
+                row.push(signed(cmp.change.visitors as f64, "%"));
+                row.push(signed(cmp.change.rate, " pts"));
+            }
+            row
         })
         .collect();
-    let cols = [
+    let mut cols: Vec<String> = [
         "conversion",
         "kind",
         "visitors",
@@ -190,9 +206,26 @@ fn report(a: ConversionReportArgs) -> Result<()> {
         "revenue",
         "average",
     ]
-    .map(String::from);
+    .map(String::from)
+    .to_vec();
+    if r.comparison.is_some() {
+        cols.push("visitors Δ".into());
+        cols.push("rate Δ".into());
+    }
     print!("{}", crate::table::render(&cols, &rows));
     Ok(())
+}
+
+/// `+12%`, `-0.4 pts`, `0%`: a change with its sign.
+fn signed(v: f64, unit: &str) -> String {
+    if v > 0.0 {
+        format!("+{v}{unit}")
+    } else if v == 0.0 {
+        // Also -0.0, which a rounded small drop can produce.
+        format!("0{unit}")
+    } else {
+        format!("{v}{unit}")
+    }
 }
 
 fn print_templates() {
