@@ -455,24 +455,58 @@ pub fn unlock_cookie_name(link: &waymark_store::SharedLink) -> String {
     format!("{UNLOCK_COOKIE_PREFIX}{}", link.id)
 }
 
-/// The unlock cookie's value: bound to the link's token and password hash (which holds a random
-/// salt only the server knows), so it opens that link only and dies with a password change.
-pub fn unlock_value(link: &waymark_store::SharedLink) -> String {
+/// How long an unlock cookie opens a password-protected link.
+pub const UNLOCK_TTL_S: u64 = 30 * 24 * 3600;
+
+/// The MAC of an unlock issued at `issued_s`: bound to the link's token and password hash
+/// (which holds a random salt only the server knows), so it opens that link only, dies with a
+/// password change, and cannot be re-dated.
+fn unlock_mac(link: &waymark_store::SharedLink, issued_s: u64) -> String {
     let mut h = Blake2s256::new();
     h.update(b"waymark-share-unlock\0");
     h.update(link.token.as_bytes());
     h.update(b"\0");
     h.update(link.password_hash.as_deref().unwrap_or("").as_bytes());
+    h.update(b"\0");
+    h.update(issued_s.to_le_bytes());
     hex(&h.finalize())
 }
 
-/// Whether the request may see the link: it has no password, or carries its unlock cookie.
+fn now_s() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// The unlock cookie's value, issued now: `<issued seconds>.<mac>`. The server checks the age
+/// itself, as a copied cookie does not honour `Max-Age`.
+pub fn unlock_value(link: &waymark_store::SharedLink) -> String {
+    let issued = now_s();
+    format!("{issued}.{}", unlock_mac(link, issued))
+}
+
+/// Whether the request may see the link: it has no password, or carries an unlock cookie for
+/// it issued within [`UNLOCK_TTL_S`].
 pub fn link_unlocked(headers: &HeaderMap, link: &waymark_store::SharedLink) -> bool {
     if link.password_hash.is_none() {
         return true;
     }
-    accounts::cookie(headers, &unlock_cookie_name(link))
-        .is_some_and(|v| constant_time_eq(v.as_bytes(), unlock_value(link).as_bytes()))
+    let Some(value) = accounts::cookie(headers, &unlock_cookie_name(link)) else {
+        return false;
+    };
+    let Some((issued, mac)) = value.split_once('.') else {
+        return false;
+    };
+    let Ok(issued) = issued.parse::<u64>() else {
+        return false;
+    };
+    let now = now_s();
+    // A minute of clock slack forward; nothing older than the TTL.
+    if issued > now + 60 || now.saturating_sub(issued) > UNLOCK_TTL_S {
+        return false;
+    }
+    constant_time_eq(mac.as_bytes(), unlock_mac(link, issued).as_bytes())
 }
 
 /// The stored digest of a personal API key. Keys are 32 random bytes, so a fast hash is enough
@@ -546,6 +580,49 @@ mod tests {
             admin: false,
             sites: vec!["a.example".into()],
         }
+    }
+
+    #[test]
+    fn unlock_cookies_open_their_link_until_they_expire() {
+        let link = waymark_store::SharedLink {
+            id: "l1".into(),
+            site: "a.example".into(),
+            name: "board".into(),
+            token: "tok".into(),
+            password_hash: Some("$argon2id$v=19$secret".into()),
+            created_by: "a@x".into(),
+            created_ms: 1,
+        };
+        let with = |value: &str| {
+            let mut h = HeaderMap::new();
+            h.insert(
+                header::COOKIE,
+                format!("{}={value}", unlock_cookie_name(&link))
+                    .parse()
+                    .unwrap(),
+            );
+            h
+        };
+        assert!(link_unlocked(&with(&unlock_value(&link)), &link));
+        assert!(!link_unlocked(&HeaderMap::new(), &link));
+        // Re-dated or stale cookies do not open it.
+        let old = now_s() - UNLOCK_TTL_S - 10;
+        assert!(!link_unlocked(
+            &with(&format!("{old}.{}", unlock_mac(&link, old))),
+            &link
+        ));
+        let (_, mac) = unlock_value(&link)
+            .split_once('.')
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .unwrap();
+        assert!(!link_unlocked(
+            &with(&format!("{}.{mac}", now_s() - 5)),
+            &link
+        ));
+        // Another password (or link) makes it worthless.
+        let mut changed = link.clone();
+        changed.password_hash = Some("$argon2id$v=19$other".into());
+        assert!(!link_unlocked(&with(&unlock_value(&link)), &changed));
     }
 
     #[test]

@@ -14,13 +14,10 @@ use axum::{Extension, Form, Router};
 use serde::Deserialize;
 
 use crate::accounts::{self, LoginLimiter};
-use crate::auth;
+use crate::auth::{self, UNLOCK_TTL_S};
 use crate::client_ip::client_ip;
 use crate::pages;
 use crate::state::AppState;
-
-/// How long an unlocked link stays unlocked in a browser.
-const UNLOCK_TTL_S: u64 = 30 * 24 * 3600;
 
 /// The limiter of shared-link password attempts (separate from sign-ins).
 #[derive(Clone)]
