@@ -142,10 +142,23 @@ fn match_on(left: &str, right: &str) -> String {
         .join(" AND ")
 }
 
-/// What compiling filters needs besides the tree: the site's goal names and local offsets.
+/// What compiling filters needs besides the tree: the site's goals and local offsets.
 struct Ctx<'a> {
     offsets: &'a [(i64, i64)],
     goals: &'a [String],
+    /// The site's conversions, by which goal comparisons match events.
+    conversions: &'a [Conversion],
+}
+
+/// Whether goal `name`'s trigger reads only the event row itself (no page engagement): such a
+/// goal is matched by its trigger [`condition`] on the row, since `gm` holds exactly the rows
+/// of the same site and range whose trigger columns satisfy that condition, and matching back
+/// on those columns is then the same test, only far more expensive (a correlated `EXISTS`
+/// over seven columns, two of them lists).
+fn row_goal<'a>(conversions: &'a [Conversion], name: &str) -> Option<&'a Conversion> {
+    conversions
+        .iter()
+        .find(|c| c.name == name && !c.trigger.needs_engagement())
 }
 
 /// A filter over a `base b JOIN s` row.
@@ -176,18 +189,25 @@ fn filter_sql(f: &StatsFilter, cx: &Ctx<'_>, b: &mut Binds) -> String {
             case_sensitive,
         } => {
             let names = named_goals(*op, values, *case_sensitive, cx.goals);
-            let any = if names.is_empty() {
+            let mut parts = Vec::new();
+            let mut via_gm = Vec::new();
+            for n in names {
+                match row_goal(cx.conversions, n) {
+                    Some(c) => parts.push(condition(&c.trigger, b)),
+                    None => via_gm.push(b.push(Value::Text(n.to_string()))),
+                }
+            }
+            if !via_gm.is_empty() {
+                parts.push(format!(
+                    "EXISTS (SELECT 1 FROM gm g WHERE g.goal IN ({}) AND {})",
+                    via_gm.join(", "),
+                    match_on("g", "b")
+                ));
+            }
+            let any = if parts.is_empty() {
                 "false".to_string()
             } else {
-                let list = names
-                    .iter()
-                    .map(|n| b.push(Value::Text(n.to_string())))
-                    .collect::<Vec<_>>()
-                    .join(", ");
-                format!(
-                    "EXISTS (SELECT 1 FROM gm g WHERE g.goal IN ({list}) AND {})",
-                    match_on("g", "b")
-                )
+                format!("({})", parts.join(" OR "))
             };
             if is_negated(*op) {
                 format!("(NOT {any})")
@@ -292,6 +312,7 @@ fn goal_matches(q: &AggregateQuery, goals: &[&Conversion], b: &mut Binds) -> Str
                 .map(|g| &g.trigger)
                 .filter(|t| t.needs_engagement())
                 .collect(),
+            rescan: false,
         },
         b,
     );
@@ -309,12 +330,13 @@ fn goal_matches(q: &AggregateQuery, goals: &[&Conversion], b: &mut Binds) -> Str
     format!("gm AS (WITH {scoped}\n{})", parts.join("\nUNION ALL\n"))
 }
 
-/// An events relation: `base b` joined to its visit, engagement events or the others,
-/// filtered by `filter`.
+/// An events relation: `base b` (joined to its visit when `visits`), engagement events or
+/// the others, filtered by `filter`.
 fn events_cte(
     name: &str,
     engagement: bool,
     filter: Option<&StatsFilter>,
+    visits: bool,
     cx: &Ctx<'_>,
     b: &mut Binds,
 ) -> String {
@@ -323,13 +345,29 @@ fn events_cte(
         None => "true".to_string(),
     };
     let kind = if engagement { "=" } else { "<>" };
+    // Every event's visit is in `s` (both come from `base`), so the join only adds columns;
+    // without visit attributes to read it is left out, which spares a join of every event.
+    let (cols, from) = if visits {
+        (", s.*", " JOIN s ON s.sid = b.session_id")
+    } else {
+        ("", "")
+    };
     format!(
         "{name} AS (SELECT b.visitor_id, b.session_id, b.name, b.pathname, b.hostname, b.timestamp,
              b.prop_keys, b.prop_values, b.revenue_amount, b.revenue_currency, b.engagement_ms,
-             b.scroll_depth, s.*
-         FROM base b JOIN s ON s.sid = b.session_id
+             b.scroll_depth{cols}
+         FROM base b{from}
          WHERE b.name {kind} 'engagement' AND {filter})"
     )
+}
+
+/// Whether `f` compares a visit attribute (read from `s`).
+fn filter_reads_visits(f: &StatsFilter) -> bool {
+    match f {
+        StatsFilter::Compare { dimension, .. } => matches!(dimension, StatsDimension::Visit(_)),
+        StatsFilter::And(v) | StatsFilter::Or(v) => v.iter().any(filter_reads_visits),
+        StatsFilter::Not(f) | StatsFilter::NotInTotals(f) => filter_reads_visits(f),
+    }
 }
 
 fn data_span(conn: &Connection, q: &AggregateQuery) -> Result<Option<(i64, i64)>, StoreError> {
@@ -384,13 +422,19 @@ pub fn aggregate(conn: &Connection, q: &AggregateQuery) -> Result<AggregateResul
     if let Some(f) = &q.filter {
         filter_goals(f, &goal_names, &mut named);
     }
+    // `gm` holds the dimension's goals and the filtered goals that cannot be matched on the
+    // row alone (see `row_goal`).
     let used: Vec<&Conversion> = conversions
         .iter()
-        .filter(|c| named.contains(&c.name.as_str()))
+        .filter(|c| {
+            dim_goals.contains(&c.name.as_str())
+                || (named.contains(&c.name.as_str()) && c.trigger.needs_engagement())
+        })
         .collect();
     let cx = Ctx {
         offsets: &offsets,
         goals: &goal_names,
+        conversions: &conversions,
     };
 
     let mut b = Binds::default();
@@ -401,17 +445,36 @@ pub fn aggregate(conn: &Connection, q: &AggregateQuery) -> Result<AggregateResul
     let need_sessions = q.metrics.iter().any(|m| m.is_session());
     let need_engagement = !goal_dim && q.metrics.iter().any(|m| m.is_engagement());
     let need_cr = has(Metric::ConversionRate) || has(Metric::GroupConversionRate);
+    // Whether the event relations read visit attributes (dimensions or filters on `visit:*`).
+    let visits = q
+        .dimensions
+        .iter()
+        .any(|d| matches!(d, StatsDimension::Visit(_)))
+        || q.filter.as_ref().is_some_and(filter_reads_visits);
+    // Without a filter, `e` is every non-engagement event, so "the visits with an `e` row" are
+    // those with a non-engagement event, which `s` counts itself (no semi-join with `e`).
+    // (With an `event:goal` dimension `e` holds the goals' events only.)
+    let unfiltered = !goal_dim
+        && match &q.filter {
+            None => true,
+            Some(StatsFilter::And(v)) => v.is_empty(),
+            Some(_) => false,
+        };
 
+    // `base` is read by several relations; DuckDB would materialise it (every column read,
+    // lists included, copied and at 10M events spilled past the memory limit), while scanning
+    // the site-clustered table again is cheap: zone maps skip all but the site's range.
     let mut ctes = vec![
         format!(
-            "base AS (SELECT * FROM events WHERE site_id = {site} \
+            "base AS NOT MATERIALIZED (SELECT * FROM events WHERE site_id = {site} \
              AND timestamp >= epoch_ms({from}::BIGINT) AND timestamp < epoch_ms({to}::BIGINT))"
         ),
         format!(
             "s AS (SELECT session_id AS sid, {}, min(timestamp) AS s_start,
                  epoch_ms(max(timestamp)) - epoch_ms(min(timestamp)) AS s_duration_ms,
                  count(*) FILTER (WHERE name = 'pageview') AS s_pageviews,
-                 count(*) FILTER (WHERE interactive AND name <> 'engagement') AS s_interactions
+                 count(*) FILTER (WHERE interactive AND name <> 'engagement') AS s_interactions,
+                 count(*) FILTER (WHERE name <> 'engagement') AS s_events
              FROM base GROUP BY session_id)",
             visit_columns()
         ),
@@ -420,7 +483,14 @@ pub fn aggregate(conn: &Connection, q: &AggregateQuery) -> Result<AggregateResul
         ctes.push(goal_matches(q, &used, &mut b));
     }
     if goal_dim {
-        ctes.push(events_cte("e0", false, q.filter.as_ref(), &cx, &mut b));
+        ctes.push(events_cte(
+            "e0",
+            false,
+            q.filter.as_ref(),
+            visits,
+            &cx,
+            &mut b,
+        ));
         let list = if dim_goals.is_empty() {
             "NULL".to_string()
         } else {
@@ -435,10 +505,24 @@ pub fn aggregate(conn: &Connection, q: &AggregateQuery) -> Result<AggregateResul
             match_on("g", "e0")
         ));
     } else {
-        ctes.push(events_cte("e", false, q.filter.as_ref(), &cx, &mut b));
+        ctes.push(events_cte(
+            "e",
+            false,
+            q.filter.as_ref(),
+            visits,
+            &cx,
+            &mut b,
+        ));
     }
     if need_engagement {
-        ctes.push(events_cte("en", true, q.filter.as_ref(), &cx, &mut b));
+        ctes.push(events_cte(
+            "en",
+            true,
+            q.filter.as_ref(),
+            visits,
+            &cx,
+            &mut b,
+        ));
     }
     // Totals leave out the comparison's row restriction; conversion-rate totals also leave
     // out the top-level goal and property filters (Plausible's denominators).
@@ -447,13 +531,27 @@ pub fn aggregate(conn: &Connection, q: &AggregateQuery) -> Result<AggregateResul
         .as_ref()
         .and_then(|f| f.without_top_level(|p| matches!(p, StatsFilter::NotInTotals(_))));
     if has(Metric::Percentage) {
-        ctes.push(events_cte("et", false, totals_filter.as_ref(), &cx, &mut b));
+        ctes.push(events_cte(
+            "et",
+            false,
+            totals_filter.as_ref(),
+            visits,
+            &cx,
+            &mut b,
+        ));
     }
     if need_cr {
         let cr_filter = totals_filter
             .as_ref()
             .and_then(|f| f.without_top_level(StatsFilter::is_goal_or_prop_compare));
-        ctes.push(events_cte("ec", false, cr_filter.as_ref(), &cx, &mut b));
+        ctes.push(events_cte(
+            "ec",
+            false,
+            cr_filter.as_ref(),
+            visits,
+            &cx,
+            &mut b,
+        ));
     }
 
     let d_alias: Vec<String> = (0..q.dimensions.len()).map(|i| format!("d{i}")).collect();
@@ -482,14 +580,43 @@ pub fn aggregate(conn: &Connection, q: &AggregateQuery) -> Result<AggregateResul
         .iter()
         .map(|d| dimension_sql(d, false, &offsets, &mut b))
         .collect();
+    // Only the event metrics the query reads: DuckDB evaluates each distinct aggregate (and the
+    // currencies' `string_agg(DISTINCT …)`) as its own grouping of `e`, asked for or not.
+    // `events` is always there (cheap), so `ea` has an aggregate even for visit metrics only.
+    let mut agg = vec!["count(*) AS events"];
+    if [
+        Metric::Visitors,
+        Metric::Percentage,
+        Metric::ConversionRate,
+        Metric::GroupConversionRate,
+    ]
+    .into_iter()
+    .any(has)
+    {
+        agg.push("count(DISTINCT visitor_id) AS visitors");
+    }
+    if has(Metric::Visits) {
+        agg.push("count(DISTINCT session_id) AS visits");
+    }
+    if has(Metric::Pageviews) {
+        agg.push("count(*) FILTER (WHERE name = 'pageview') AS pageviews");
+    }
+    if has(Metric::TotalRevenue) {
+        agg.push("sum(revenue_amount) AS rev_sum");
+    }
+    if has(Metric::AverageRevenue) {
+        agg.push("avg(revenue_amount) AS rev_avg");
+    }
+    if q.metrics.iter().any(|m| m.is_revenue()) {
+        agg.push(
+            "coalesce(string_agg(DISTINCT revenue_currency, '+' ORDER BY revenue_currency)
+                 FILTER (WHERE revenue_amount IS NOT NULL AND revenue_currency <> ''), '') AS rev_cur",
+        );
+    }
     ctes.push(format!(
-        "ea AS (SELECT {}count(DISTINCT visitor_id) AS visitors, count(DISTINCT session_id) AS visits,
-             count(*) FILTER (WHERE name = 'pageview') AS pageviews, count(*) AS events,
-             sum(revenue_amount) AS rev_sum, avg(revenue_amount) AS rev_avg,
-             coalesce(string_agg(DISTINCT revenue_currency, '+' ORDER BY revenue_currency)
-                 FILTER (WHERE revenue_amount IS NOT NULL AND revenue_currency <> ''), '') AS rev_cur
-         FROM e{})",
+        "ea AS (SELECT {}{} FROM e{})",
         select_dims(&dims_e, &every),
+        agg.join(", "),
         group_by(&[], &every)
     ));
     if need_sessions {
@@ -502,8 +629,13 @@ pub fn aggregate(conn: &Connection, q: &AggregateQuery) -> Result<AggregateResul
             "sa AS (SELECT {}count(*) AS s_visits, sum(s_pageviews) AS s_pageviews_sum,
                  avg(CASE WHEN s_interactions <= 1 THEN 100.0 ELSE 0.0 END) AS s_bounce,
                  avg(s_duration_ms) / 1000.0 AS s_duration
-             FROM s WHERE sid IN (SELECT session_id FROM e){})",
+             FROM s WHERE {}{})",
             select_dims(&dims_s, &every),
+            if unfiltered {
+                "s_events > 0"
+            } else {
+                "sid IN (SELECT session_id FROM e)"
+            },
             group_by(&[], &every)
         ));
         let dims = if d_alias.is_empty() {

@@ -16,15 +16,22 @@ pub fn counts(conn: &Connection, q: &ConversionQuery) -> Result<ConversionCounts
             filters: &q.filters,
             breakdown: None,
             engagement: q.triggers.iter().filter(|t| t.needs_engagement()).collect(),
+            rescan: false,
         },
         &mut b,
     );
+    // Each trigger is evaluated once per event into a flag of a narrow relation `m`: the
+    // distinct counts below each read `m` again, and DuckDB materialises what they read, so it
+    // holds a few columns rather than the events with their property lists.
+    let mut flags = vec!["name <> 'engagement' AS ne".to_string()];
+    for (i, t) in q.triggers.iter().enumerate() {
+        flags.push(format!("coalesce({}, false) AS c{i}", condition(t, &mut b)));
+    }
     // Visitors as the Stats API counts them: engagement events alone do not make a visitor
     // (one may arrive for a page viewed just before the range began).
-    let mut cols =
-        vec!["count(DISTINCT visitor_id) FILTER (WHERE name <> 'engagement')".to_string()];
-    for t in &q.triggers {
-        let c = condition(t, &mut b);
+    let mut cols = vec!["count(DISTINCT visitor_id) FILTER (WHERE ne)".to_string()];
+    for i in 0..q.triggers.len() {
+        let c = format!("c{i}");
         cols.push(format!("count(DISTINCT visitor_id) FILTER (WHERE {c})"));
         cols.push(format!("count(*) FILTER (WHERE {c})"));
         cols.push(format!(
@@ -36,7 +43,11 @@ pub fn counts(conn: &Connection, q: &ConversionQuery) -> Result<ConversionCounts
              FILTER (WHERE {c} AND revenue_amount IS NOT NULL AND revenue_currency <> ''), '')"
         ));
     }
-    let sql = format!("WITH {ctes}\nSELECT {} FROM ev", cols.join(",\n  "));
+    let sql = format!(
+        "WITH {ctes},\nm AS (SELECT visitor_id, revenue_amount, revenue_currency, {} FROM ev)\nSELECT {} FROM m",
+        flags.join(", "),
+        cols.join(",\n  ")
+    );
     tracing::debug!(%sql, params = b.values.len(), "conversion counts query");
     let mut stmt = conn.prepare(&sql)?;
     let counts = stmt.query_row(params_from_iter(b.values.iter()), |r| {

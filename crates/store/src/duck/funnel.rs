@@ -86,6 +86,7 @@ fn compile(q: &FunnelQuery) -> (String, Binds) {
             filters: &q.filters,
             breakdown: q.breakdown.as_ref(),
             engagement: q.steps.iter().filter(|t| t.needs_engagement()).collect(),
+            rescan: true,
         },
         &mut b,
     );

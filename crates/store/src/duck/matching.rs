@@ -234,6 +234,10 @@ pub(crate) struct Scope<'a> {
     pub breakdown: Option<&'a Attribute>,
     /// The triggers with engagement conditions (page engagement is attached when any).
     pub engagement: Vec<&'a Trigger>,
+    /// Scan the events again for each relation reading `base` rather than materialise it.
+    /// Measured at 10M events: faster for funnels (their window and ASOF joins read few
+    /// columns), slower for conversion counts, so each caller chooses.
+    pub rescan: bool,
 }
 
 /// CTEs ending in `ev`: the scoped events with `seg` (the breakdown value, `''` without one)
@@ -263,8 +267,13 @@ pub(crate) fn scoped_events(scope: &Scope<'_>, b: &mut Binds) -> String {
         }
     }
     let mut ctes = vec![format!(
-        "base AS (SELECT {} FROM events WHERE site_id = {site} \
+        "base AS {}(SELECT {} FROM events WHERE site_id = {site} \
          AND timestamp >= epoch_ms({from}::BIGINT) AND timestamp < epoch_ms({to}::BIGINT))",
+        if scope.rescan {
+            "NOT MATERIALIZED "
+        } else {
+            ""
+        },
         columns.join(", ")
     )];
 

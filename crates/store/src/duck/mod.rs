@@ -20,7 +20,7 @@ mod transaction;
 use std::path::{Path, PathBuf};
 
 use duckdb::{Config, Connection};
-use parking_lot::Mutex;
+use parking_lot::{Condvar, Mutex};
 use waymark_core::{
     Change, Conversion, ConversionCounts, ConversionQuery, Event, Funnel, FunnelCounts,
     FunnelQuery, Site, TimeBounds,
@@ -57,7 +57,20 @@ pub struct DuckStore {
     writer: Mutex<Connection>,
     /// Idle reader connections to the same database.
     readers: Mutex<Vec<Connection>>,
+    /// Reads running now, at most `max_reads` (see [`DuckStore::read`]).
+    running: Mutex<usize>,
+    read_done: Condvar,
     options: DuckOptions,
+}
+
+/// A running read; dropping it lets a waiting one start.
+struct ReadPermit<'a>(&'a DuckStore);
+
+impl Drop for ReadPermit<'_> {
+    fn drop(&mut self) {
+        *self.0.running.lock() -= 1;
+        self.0.read_done.notify_one();
+    }
 }
 
 /// The database file inside a data directory.
@@ -92,6 +105,8 @@ impl DuckStore {
             path,
             writer: Mutex::new(conn),
             readers: Mutex::new(Vec::new()),
+            running: Mutex::new(0),
+            read_done: Condvar::new(),
             options,
         })
     }
@@ -107,6 +122,8 @@ impl DuckStore {
             path: PathBuf::from(":memory:"),
             writer: Mutex::new(conn),
             readers: Mutex::new(Vec::new()),
+            running: Mutex::new(0),
+            read_done: Condvar::new(),
             options: DuckOptions::default(),
         })
     }
@@ -116,11 +133,28 @@ impl DuckStore {
         &self.path
     }
 
-    /// Runs `f` on a reader connection (taken from the pool, returned after).
+    /// Reads that may run at once. All connections share one database, so its `threads`
+    /// workers and its `memory_limit`: more queries at once add no CPU, only split the memory,
+    /// and at 10M events eight dashboard queries together ran out of it (errors, not answers).
+    fn max_reads(&self) -> usize {
+        (self.options.threads as usize).max(2)
+    }
+
+    /// Runs `f` on a reader connection (taken from the pool, returned after), waiting while
+    /// [`DuckStore::max_reads`] reads run.
     fn read<T>(
         &self,
         f: impl FnOnce(&Connection) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
+        {
+            let mut running = self.running.lock();
+            while *running >= self.max_reads() {
+                self.read_done.wait(&mut running);
+            }
+            *running += 1;
+        }
+        // Released however `f` ends (errors and panics included).
+        let _permit = ReadPermit(self);
         let conn = match self.readers.lock().pop() {
             Some(c) => c,
             None => self.writer.lock().try_clone()?,
