@@ -18,7 +18,7 @@ use waymark_store::{ApiKey, SharedLink, StoreError, User};
 
 use crate::accounts::{self, hash_password, normalize_email};
 use crate::auth::{self, Need, Principal, Scope};
-use crate::error::ApiError;
+use crate::error::{off_thread, ApiError};
 use crate::state::AppState;
 
 /// Shortest password accepted for users and shared links.
@@ -44,21 +44,10 @@ pub fn routes() -> Router<Arc<AppState>> {
 
 // ---- plumbing -----------------------------------------------------------------------------
 
-fn store_error(e: StoreError) -> ApiError {
-    tracing::error!(error = %e, "store error in the access API");
-    ApiError::new(
-        StatusCode::SERVICE_UNAVAILABLE,
-        "the store failed; see the server log",
-    )
-}
-
 async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
 ) -> Result<T, ApiError> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "request worker failed"))?
-        .map_err(store_error)
+    off_thread(f, ApiError::unavailable).await
 }
 
 fn parse_json<T: for<'de> Deserialize<'de>>(body: &Bytes) -> Result<T, ApiError> {

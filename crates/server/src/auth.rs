@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use waymark_core::Site;
 
 use crate::accounts::{self, CSRF_COOKIE, SESSION_COOKIE};
-use crate::error::ApiError;
+use crate::error::{off_thread, ApiError};
 use crate::state::AppState;
 use crate::ServerConfig;
 
@@ -118,14 +118,6 @@ fn forbidden(message: impl Into<String>) -> ApiError {
 
 fn unauthorized(message: impl Into<String>) -> ApiError {
     ApiError::new(StatusCode::UNAUTHORIZED, message)
-}
-
-fn unavailable(e: impl std::fmt::Display) -> ApiError {
-    tracing::error!(error = %e, "auth: store failed");
-    ApiError::new(
-        StatusCode::SERVICE_UNAVAILABLE,
-        "the store is unavailable; try again",
-    )
 }
 
 impl Principal {
@@ -310,22 +302,23 @@ pub async fn authenticate(
     }
     if let Some(id) = accounts::cookie(headers, SESSION_COOKIE) {
         let st = state.clone();
-        let found = tokio::task::spawn_blocking(move || {
-            let Some(session) = st.store.session(&accounts::session_hash(&id))? else {
-                return Ok(None);
-            };
-            if session.expires_ms <= accounts::now_ms() {
-                return Ok(None);
-            }
-            let Some(user) = st.store.user(&session.email)? else {
-                return Ok(None);
-            };
-            let sites = st.store.grants_of(&user.email)?;
-            Ok::<_, waymark_store::StoreError>(Some((user, sites)))
-        })
-        .await
-        .map_err(unavailable)?
-        .map_err(unavailable)?;
+        let found = off_thread(
+            move || {
+                let Some(session) = st.store.session(&accounts::session_hash(&id))? else {
+                    return Ok(None);
+                };
+                if session.expires_ms <= accounts::now_ms() {
+                    return Ok(None);
+                }
+                let Some(user) = st.store.user(&session.email)? else {
+                    return Ok(None);
+                };
+                let sites = st.store.grants_of(&user.email)?;
+                Ok::<_, waymark_store::StoreError>(Some((user, sites)))
+            },
+            ApiError::unavailable,
+        )
+        .await?;
         let Some((user, sites)) = found else {
             return Err(unauthorized(
                 "your session has expired or ended: sign in again at /login",
@@ -380,25 +373,26 @@ async fn key_principal(state: &Arc<AppState>, key: &str) -> Result<Principal, Ap
     }
     let st = state.clone();
     let hash = key_hash(key);
-    let found = tokio::task::spawn_blocking(move || {
-        let Some(k) = st.store.api_key_by_hash(&hash)? else {
-            return Ok(None);
-        };
-        let Some(owner) = st.store.user(&k.email)? else {
-            return Ok(None);
-        };
-        let sites = st.store.grants_of(&owner.email)?;
-        let now = accounts::now_ms();
-        if k.last_used_ms.is_none_or(|t| now - t >= TOUCH_EVERY_MS) {
-            if let Err(e) = st.store.touch_api_key(&k.id, now) {
-                tracing::warn!(error = %e, "could not record an API key's use");
+    let found = off_thread(
+        move || {
+            let Some(k) = st.store.api_key_by_hash(&hash)? else {
+                return Ok(None);
+            };
+            let Some(owner) = st.store.user(&k.email)? else {
+                return Ok(None);
+            };
+            let sites = st.store.grants_of(&owner.email)?;
+            let now = accounts::now_ms();
+            if k.last_used_ms.is_none_or(|t| now - t >= TOUCH_EVERY_MS) {
+                if let Err(e) = st.store.touch_api_key(&k.id, now) {
+                    tracing::warn!(error = %e, "could not record an API key's use");
+                }
             }
-        }
-        Ok::<_, waymark_store::StoreError>(Some((k, owner, sites)))
-    })
-    .await
-    .map_err(unavailable)?
-    .map_err(unavailable)?;
+            Ok::<_, waymark_store::StoreError>(Some((k, owner, sites)))
+        },
+        ApiError::unavailable,
+    )
+    .await?;
     let Some((k, owner, sites)) = found else {
         return Err(unauthorized("unknown API key"));
     };
@@ -444,10 +438,11 @@ pub async fn find_link(
     }
     let st = state.clone();
     let token = token.to_string();
-    tokio::task::spawn_blocking(move || st.store.shared_link_by_token(&token))
-        .await
-        .map_err(unavailable)?
-        .map_err(unavailable)
+    off_thread(
+        move || st.store.shared_link_by_token(&token),
+        ApiError::unavailable,
+    )
+    .await
 }
 
 /// The unlock cookie's name for a link.
@@ -469,7 +464,7 @@ fn unlock_mac(link: &waymark_store::SharedLink, issued_s: u64) -> String {
     h.update(link.password_hash.as_deref().unwrap_or("").as_bytes());
     h.update(b"\0");
     h.update(issued_s.to_le_bytes());
-    hex(&h.finalize())
+    accounts::hex(&h.finalize())
 }
 
 fn now_s() -> u64 {
@@ -512,11 +507,7 @@ pub fn link_unlocked(headers: &HeaderMap, link: &waymark_store::SharedLink) -> b
 /// The stored digest of a personal API key. Keys are 32 random bytes, so a fast hash is enough
 /// (no dictionary to guess from); it makes the stored value useless as a credential.
 pub fn key_hash(key: &str) -> String {
-    hex(&Blake2s256::digest(key.as_bytes()))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    accounts::hex(&Blake2s256::digest(key.as_bytes()))
 }
 
 /// The sites a principal may read, by domain.
@@ -536,10 +527,7 @@ pub async fn visible_sites(
         }
     }
     let st = state.clone();
-    let all = tokio::task::spawn_blocking(move || st.store.sites())
-        .await
-        .map_err(unavailable)?
-        .map_err(unavailable)?;
+    let all = off_thread(move || st.store.sites(), ApiError::unavailable).await?;
     Ok(all
         .into_iter()
         .filter(|s| principal.is_server_key() || principal.reads_site(&s.domain))

@@ -123,10 +123,7 @@ fn insight_error(e: InsightError) -> ApiError {
 async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, InsightError> + Send + 'static,
 ) -> Result<T, ApiError> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "request worker failed"))?
-        .map_err(insight_error)
+    crate::error::off_thread(f, insight_error).await
 }
 
 /// Every route naming a site checks the caller's access to it (`crate::auth::authorize`).

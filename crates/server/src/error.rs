@@ -30,12 +30,34 @@ impl ApiError {
         }
     }
 
+    /// A failure of the store (or of the worker running a store call): logged with its cause,
+    /// answered `503` without it, so clients retry and details stay in the log.
+    pub fn unavailable(cause: impl std::fmt::Display) -> ApiError {
+        tracing::error!(error = %cause, "store call failed");
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the store is unavailable; see the server log",
+        )
+    }
+
     pub fn bad_field(field: &'static str, message: impl Into<String>) -> ApiError {
         ApiError {
             field: Some(field),
             ..ApiError::new(StatusCode::BAD_REQUEST, message)
         }
     }
+}
+
+/// Runs blocking work (DuckDB calls, argon2) on the blocking pool; its error becomes an answer
+/// through `map`, a lost worker through [`ApiError::unavailable`].
+pub async fn off_thread<T: Send + 'static, E: Send + 'static>(
+    f: impl FnOnce() -> Result<T, E> + Send + 'static,
+    map: impl FnOnce(E) -> ApiError,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(ApiError::unavailable)?
+        .map_err(map)
 }
 
 impl IntoResponse for ApiError {

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::routing::post;
 use axum::{Json, Router};
 use chrono::{NaiveDate, SecondsFormat, TimeZone, Utc};
@@ -93,17 +93,11 @@ async fn query(
 }
 
 /// Runs a store call on the blocking pool (DuckDB calls block); a failure is logged and
-/// answered with a 500 that points to the log.
+/// answered with a 503 that points to the log.
 async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
 ) -> Result<T, ApiError> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|_| internal())?
-        .map_err(|e| {
-            tracing::error!(error = %e, "store error in the stats API");
-            internal()
-        })
+    crate::error::off_thread(f, ApiError::unavailable).await
 }
 
 /// The site the request's `site_id` names (400 when it is missing or unknown).
@@ -272,13 +266,6 @@ fn metric_warnings(metrics: &[Metric], rows: &[AggregateRow]) -> Map<String, Val
         }
     }
     out
-}
-
-fn internal() -> ApiError {
-    ApiError::new(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "the store failed; see the server log",
-    )
 }
 
 fn iso(tz: Tz, ms: i64) -> String {
