@@ -6,8 +6,8 @@
 
 use serde::Serialize;
 use waymark_core::{
-    Attribute, Conversion, ConversionQuery, ConversionValue, Filter, Funnel, FunnelCounts,
-    FunnelQuery, StepCount, StepOrder, StepSource, TimeBounds, Trigger,
+    Conversion, ConversionQuery, ConversionValue, Field, Filter, Funnel, FunnelCounts, FunnelQuery,
+    Goal, StepCount, StepOrder, StepSource, TimeBounds, Trigger,
 };
 use waymark_store::EventStore;
 
@@ -20,8 +20,9 @@ pub struct FunnelOptions {
     pub bounds: TimeBounds,
     /// A period to compare with (e.g. the previous one).
     pub compare: Option<TimeBounds>,
-    pub filters: Vec<Filter>,
-    pub breakdown: Option<Attribute>,
+    pub filters: Vec<waymark_core::Condition>,
+    /// A visit field ([`Field::Visit`] or [`Field::VisitProp`]).
+    pub breakdown: Option<Field>,
     /// Most segments listed in a breakdown (the rest are counted in `more`).
     pub limit: usize,
 }
@@ -301,7 +302,8 @@ fn final_value(
     funnel: &Funnel,
     known: &[Conversion],
     bounds: TimeBounds,
-    filters: &[Filter],
+    filter: Option<&Filter>,
+    goals: &[Goal],
 ) -> Result<FunnelValue, InsightError> {
     let last = funnel.steps.last().and_then(|s| match &s.source {
         StepSource::Conversion(c) => known.iter().find(|k| &k.name == c),
@@ -322,7 +324,8 @@ fn final_value(
             let counts = store.conversion_counts(&ConversionQuery {
                 site: site.to_string(),
                 bounds,
-                filters: filters.to_vec(),
+                filter: filter.cloned(),
+                goals: goals.to_vec(),
                 triggers: vec![c.trigger.clone()],
             })?;
             match counts.rows.first() {
@@ -348,12 +351,20 @@ pub fn funnel_report(
     let site = crate::site(store, site)?;
     let known = store.conversions(&site.domain)?;
     let triggers = resolve_steps(funnel, &known)?;
-    let filters = crate::resolve_filters(&opts.filters, &known)?;
+    let (filter, goals) = crate::report_filter(&opts.filters, &known)?;
+    if let Some(b) = &opts.breakdown {
+        if !matches!(b, Field::Visit(_) | Field::VisitProp(_)) {
+            return Err(InsightError::Invalid(format!(
+                "breakdown {b}: break a funnel down by a visit attribute (source, channel, utm_campaign, device, country, entry_page, prop:NAME, ...)"
+            )));
+        }
+    }
     let labels: Vec<String> = funnel.steps.iter().map(|s| s.label.clone()).collect();
-    let query = |bounds: TimeBounds, breakdown: Option<Attribute>| FunnelQuery {
+    let query = |bounds: TimeBounds, breakdown: Option<Field>| FunnelQuery {
         site: site.domain.clone(),
         bounds,
-        filters: filters.clone(),
+        filter: filter.clone(),
+        goals: goals.clone(),
         steps: triggers.clone(),
         window: funnel.window,
         order: funnel.order,
@@ -361,7 +372,15 @@ pub fn funnel_report(
     };
     let counts: FunnelCounts = store.funnel(&query(opts.bounds, opts.breakdown.clone()))?;
     let steps = step_reports(&labels, &counts.overall.steps);
-    let value = final_value(store, &site.domain, funnel, &known, opts.bounds, &filters)?;
+    let value = final_value(
+        store,
+        &site.domain,
+        funnel,
+        &known,
+        opts.bounds,
+        filter.as_ref(),
+        &goals,
+    )?;
 
     let breakdown = opts.breakdown.as_ref().map(|dim| {
         let total = counts.segments.len();
@@ -380,7 +399,7 @@ pub fn funnel_report(
             })
             .collect();
         Breakdown {
-            dimension: dim.to_string(),
+            dimension: dim.short_name(),
             more: total - segments.len(),
             segments,
         }

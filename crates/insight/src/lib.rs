@@ -6,6 +6,7 @@
 pub mod config;
 pub mod funnel_report;
 pub mod manage;
+pub mod overview;
 pub mod ranges;
 pub mod report;
 pub mod templates;
@@ -13,6 +14,7 @@ pub mod templates;
 pub use config::{apply_definitions, SiteDefinitions};
 pub use funnel_report::{funnel_report, FunnelOptions, FunnelReport, StepReport};
 pub use manage::Applied;
+pub use overview::{overview, top, Overview};
 pub use ranges::{resolve_range, Period};
 pub use report::{
     conversion_report, conversion_report_with, ConversionOptions, ConversionReport, ConversionRow,
@@ -73,46 +75,21 @@ pub fn site(
     })
 }
 
-/// Resolves `event:goal` filters to the triggers of the conversions they name, as the Stats
-/// API does: `=` and `!=` name one defined conversion (refused otherwise, listing the site's),
-/// `~` every conversion whose name contains the text (none is fine: nothing matches).
-pub fn resolve_filters(
-    filters: &[waymark_core::Filter],
+/// A report's filter: every comparison at visit scope (the visits that pass them all), with
+/// the site's goals for `event:goal` comparisons. A goal comparison with `=`/`!=` must name a
+/// defined conversion (refused otherwise, listing the site's), `~` may name none.
+pub fn report_filter(
+    comparisons: &[waymark_core::Condition],
     known: &[waymark_core::Conversion],
-) -> Result<Vec<waymark_core::Filter>, InsightError> {
-    use waymark_core::{FilterOn, FilterOp};
-    filters
-        .iter()
-        .map(|f| {
-            let FilterOn::Goal(_) = f.on else {
-                return Ok(f.clone());
-            };
-            let named: Vec<_> = known
-                .iter()
-                .filter(|c| match f.op {
-                    FilterOp::Contains => c.name.contains(f.value.as_str()),
-                    FilterOp::Is | FilterOp::IsNot => c.name == f.value,
-                })
-                .collect();
-            if named.is_empty() && f.op != FilterOp::Contains {
-                let names: Vec<&str> = known.iter().map(|c| c.name.as_str()).collect();
-                return Err(InsightError::Invalid(format!(
-                    "filter {f}: no conversion named {:?} (the site's conversions: {})",
-                    f.value,
-                    if names.is_empty() {
-                        "none yet".to_string()
-                    } else {
-                        names.join(", ")
-                    }
-                )));
-            }
-            Ok(waymark_core::Filter {
-                on: FilterOn::Goal(named.iter().map(|c| c.trigger.clone()).collect()),
-                op: f.op,
-                value: f.value.clone(),
-            })
-        })
-        .collect()
+) -> Result<(Option<waymark_core::Filter>, Vec<waymark_core::Goal>), InsightError> {
+    let goals = waymark_core::Goal::of(known);
+    for c in comparisons {
+        if c.field == waymark_core::Field::Goal {
+            waymark_core::Goal::check(c, &goals)
+                .map_err(|e| InsightError::Invalid(format!("filter {c}: {e}")))?;
+        }
+    }
+    Ok((waymark_core::Filter::visits_passing_all(comparisons), goals))
 }
 
 /// A percentage `part / whole × 100`, 0 when `whole` is 0.

@@ -5,7 +5,8 @@
 
 use serde::Serialize;
 use waymark_core::{
-    Conversion, ConversionKind, ConversionQuery, ConversionValue, Filter, TimeBounds, TriggerCount,
+    Condition, Conversion, ConversionKind, ConversionQuery, ConversionValue, TimeBounds,
+    TriggerCount,
 };
 use waymark_store::EventStore;
 
@@ -102,7 +103,7 @@ pub struct ConversionOptions {
     /// A period to compare with (e.g. the previous one).
     pub compare: Option<TimeBounds>,
     /// Visit filters, and event filters keeping the visits that include a matching event.
-    pub filters: Vec<Filter>,
+    pub filters: Vec<Condition>,
 }
 
 /// The Stats API's percent change: rounded, 100 from 0 to anything, 0 from 0 to 0.
@@ -159,7 +160,7 @@ pub fn conversion_report(
     store: &dyn EventStore,
     site: &str,
     bounds: TimeBounds,
-    filters: &[Filter],
+    filters: &[Condition],
     conversions: Option<Vec<Conversion>>,
 ) -> Result<ConversionReport, InsightError> {
     let opts = ConversionOptions {
@@ -179,13 +180,14 @@ pub fn conversion_report_with(
 ) -> Result<ConversionReport, InsightError> {
     let site = crate::site(store, site)?;
     let known = store.conversions(&site.domain)?;
-    let filters = crate::resolve_filters(&opts.filters, &known)?;
+    let (filter, goals) = crate::report_filter(&opts.filters, &known)?;
     let conversions = conversions.unwrap_or(known);
     let count = |bounds: TimeBounds| {
         store.conversion_counts(&ConversionQuery {
             site: site.domain.clone(),
             bounds,
-            filters: filters.clone(),
+            filter: filter.clone(),
+            goals: goals.clone(),
             triggers: conversions.iter().map(|c| c.trigger.clone()).collect(),
         })
     };

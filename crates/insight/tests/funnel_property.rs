@@ -6,7 +6,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use proptest::prelude::*;
-use waymark_core::{Attribute, Event, FunnelQuery, Site, StepCount, StepOrder, TimeBounds, Window};
+use waymark_core::query::VisitField;
+use waymark_core::{Event, Field, FunnelQuery, Site, StepCount, StepOrder, TimeBounds, Window};
 use waymark_store::duck::DuckStore;
 use waymark_store::EventStore;
 
@@ -334,11 +335,12 @@ proptest! {
         let q = FunnelQuery {
             site: SITE.into(),
             bounds: TimeBounds::ALL,
-            filters: Vec::new(),
+            filter: None,
+            goals: Vec::new(),
             steps: steps.iter().map(|&s| waymark_core::Trigger::event(NAMES[s])).collect(),
             window,
             order,
-            breakdown: Some(Attribute::Channel),
+            breakdown: Some(Field::Visit(VisitField::Channel)),
         };
         let got = store.funnel(&q).expect("funnel");
         let want = reference(&evs, &steps, order, window);

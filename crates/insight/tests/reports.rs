@@ -4,8 +4,8 @@
 
 use chrono::{NaiveDate, TimeZone, Utc};
 use waymark_core::{
-    Attribute, Change, Conversion, ConversionValue, DateRange, Event, Funnel, FunnelStep,
-    IdentityMode, Prop, Site, StepOrder, TimeBounds, Trigger, Window,
+    Change, Conversion, ConversionValue, DateRange, Event, Funnel, FunnelStep, IdentityMode, Prop,
+    Site, StepOrder, TimeBounds, Trigger, Window,
 };
 use waymark_insight::manage;
 use waymark_insight::{FunnelOptions, InsightError, SiteDefinitions};
@@ -165,7 +165,9 @@ fn breakdown_and_comparison() {
     manage::apply_template(&s, SITE, "ecommerce").unwrap();
     let f = manage::find_funnel(&s, SITE, "Checkout").unwrap();
     let opts = FunnelOptions {
-        breakdown: Some(Attribute::Channel),
+        breakdown: Some(waymark_core::Field::Visit(
+            waymark_core::query::VisitField::Channel,
+        )),
         limit: 1,
         ..all()
     };

@@ -314,9 +314,7 @@ async fn home(
         let numbers = match chosen {
             Some(site) => {
                 let bounds = DateRange::LastDays(30).bounds(site.tz(), chrono::Utc::now());
-                let o = st
-                    .store
-                    .overview(&site.domain, bounds)
+                let o = waymark_insight::overview(st.store.as_ref(), &site, bounds)
                     .map_err(|e| e.to_string())?;
                 Some(pages::SiteNumbers {
                     domain: site.domain.clone(),

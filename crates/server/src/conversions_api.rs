@@ -18,7 +18,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::json;
 use waymark_core::{
-    Attribute, Change, Conversion, ConversionKind, ConversionValue, Filter, Funnel, IdentityMode,
+    Change, Condition, Conversion, ConversionKind, ConversionValue, Field, Funnel, IdentityMode,
     Trigger,
 };
 use waymark_insight::{manage, FunnelOptions, InsightError};
@@ -377,9 +377,9 @@ async fn delete_funnel(
 struct ReportParams {
     range: String,
     compare: Option<String>,
-    by: Option<Attribute>,
+    by: Option<Field>,
     limit: usize,
-    filters: Vec<Filter>,
+    filters: Vec<Condition>,
 }
 
 fn report_params(pairs: &[(String, String)]) -> Result<ReportParams, ApiError> {
@@ -395,7 +395,7 @@ fn report_params(pairs: &[(String, String)]) -> Result<ReportParams, ApiError> {
             "range" | "period" => p.range = v.clone(),
             "compare" => p.compare = Some(v.clone()).filter(|c| !c.is_empty()),
             "by" | "breakdown" => {
-                p.by = Some(Attribute::parse(v).map_err(|e| ApiError::bad_field("by", e))?)
+                p.by = Some(Field::parse_breakdown(v).map_err(|e| ApiError::bad_field("by", e.0))?)
             }
             "limit" => {
                 p.limit = v
@@ -408,7 +408,7 @@ fn report_params(pairs: &[(String, String)]) -> Result<ReportParams, ApiError> {
             }
             "filter" | "filters" => p
                 .filters
-                .push(Filter::parse(v).map_err(|e| ApiError::bad_field("filter", e))?),
+                .push(Condition::parse(v).map_err(|e| ApiError::bad_field("filter", e.0))?),
             other => {
                 return Err(ApiError::new(
                     StatusCode::BAD_REQUEST,

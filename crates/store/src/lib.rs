@@ -11,12 +11,12 @@ pub mod sink;
 
 pub use accounts::{AccessStore, ApiKey, LoginSession, SharedLink, User};
 pub use error::StoreError;
-pub use query::{BreakdownRow, Dimension, Overview, Table};
+pub use query::Table;
 pub use sink::StoreSink;
 
 use waymark_core::{
     Change, Conversion, ConversionCounts, ConversionQuery, Event, Funnel, FunnelCounts,
-    FunnelQuery, Site, TimeBounds,
+    FunnelQuery, Site,
 };
 
 /// An event store: sites, batched appends, and the analytical queries Waymark runs.
@@ -45,22 +45,11 @@ pub trait EventStore: AccessStore + Send + Sync {
     /// `(site, visitor_id, session_id, last_ms)` of sessions active since `since_ms`.
     fn recent_sessions(&self, since_ms: i64) -> Result<Vec<(String, u64, u64, i64)>, StoreError>;
 
-    /// Top-line numbers for a site and time range.
-    fn overview(&self, site: &str, bounds: TimeBounds) -> Result<Overview, StoreError>;
-    /// Visitors (and visits or pageviews) per value of a dimension, largest first.
-    fn breakdown(
-        &self,
-        site: &str,
-        bounds: TimeBounds,
-        dimension: Dimension,
-        limit: usize,
-    ) -> Result<Vec<BreakdownRow>, StoreError>;
-
     /// The Stats API's aggregate query: metrics per dimension values, filtered, ordered, paged.
     fn aggregate(
         &self,
-        query: &waymark_core::stats::AggregateQuery,
-    ) -> Result<waymark_core::stats::AggregateResult, StoreError>;
+        query: &waymark_core::query::AggregateQuery,
+    ) -> Result<waymark_core::query::AggregateResult, StoreError>;
 
     /// Creates or replaces a site's conversion definition by name.
     fn save_conversion(&self, site: &str, conversion: &Conversion) -> Result<Change, StoreError>;

@@ -3,8 +3,8 @@
 //! over raw events at query time (a definition added later applies to history).
 
 use waymark_core::{
-    Change, Conversion, ConversionQuery, ConversionValue, Event, Filter, FilterOn, FilterOp,
-    Funnel, FunnelStep, Prop, Site, StepOrder, TimeBounds, Trigger, Window,
+    Change, Condition, Conversion, ConversionQuery, ConversionValue, Event, Filter, Funnel,
+    FunnelStep, Goal, Prop, Site, StepOrder, TimeBounds, Trigger, Window,
 };
 use waymark_store::duck::{DuckOptions, DuckStore};
 use waymark_store::EventStore;
@@ -144,7 +144,8 @@ fn counts_are_matched_over_history() {
     let q = ConversionQuery {
         site: SITE.into(),
         bounds: TimeBounds::ALL,
-        filters: Vec::new(),
+        filter: None,
+        goals: Vec::new(),
         triggers: vec![
             t("event Purchase"),
             t("pageview /pricing"),
@@ -167,7 +168,7 @@ fn counts_are_matched_over_history() {
     // Filters restrict the denominator too.
     let email = s
         .conversion_counts(&ConversionQuery {
-            filters: vec![Filter::parse("channel=Email").unwrap()],
+            filter: Filter::visits_passing_all(&[Condition::parse("channel=Email").unwrap()]),
             ..q.clone()
         })
         .unwrap();
@@ -213,13 +214,17 @@ fn event_filters_count_whole_visits_that_include_a_match() {
         ev(5, 0, "engagement", "/pricing"),
     ])
     .unwrap();
-    let q = |filters: Vec<Filter>| ConversionQuery {
+    let q = |filters: Vec<Condition>| ConversionQuery {
         site: SITE.into(),
         bounds: TimeBounds::ALL,
-        filters,
+        filter: Filter::visits_passing_all(&filters),
+        goals: vec![Goal {
+            name: "Purchase".into(),
+            trigger: t("event Purchase"),
+        }],
         triggers: vec![t("event Purchase"), t("event Signup")],
     };
-    let counts = |filters: Vec<Filter>| {
+    let counts = |filters: Vec<Condition>| {
         let c = s.conversion_counts(&q(filters)).unwrap();
         (
             c.visitors,
@@ -228,7 +233,7 @@ fn event_filters_count_whole_visits_that_include_a_match() {
             c.rows[1].visitors,
         )
     };
-    let f = |s: &str| Filter::parse(s).unwrap();
+    let f = |s: &str| Condition::parse(s).unwrap();
     assert_eq!(counts(vec![]), (4, 2, 50.0, 1));
     // Visits with a pricing page (pageview or event): 1, 2 and 4; the denominator follows.
     assert_eq!(counts(vec![f("event:page=/pricing")]), (3, 1, 30.0, 1));
@@ -236,11 +241,7 @@ fn event_filters_count_whole_visits_that_include_a_match() {
     // Exit page: the last pageview's path (visitor 4 has no pageview: no exit page).
     assert_eq!(counts(vec![f("visit:exit_page=/pricing")]), (2, 1, 30.0, 0));
     assert_eq!(counts(vec![f("visit:entry_page=/")]), (2, 2, 50.0, 0));
-    let goal = Filter {
-        on: FilterOn::Goal(vec![t("event Purchase")]),
-        op: FilterOp::Is,
-        value: "Purchase".into(),
-    };
+    let goal = f("event:goal=Purchase");
     assert_eq!(counts(vec![goal.clone()]), (2, 2, 50.0, 0));
     assert_eq!(
         counts(vec![goal, f("channel=Direct")]),

@@ -4,9 +4,10 @@
 //! (time-zone day boundaries: `crates/insight/tests/reports.rs`). Written against the
 //! `EventStore` trait so every backend must pass them.
 
+use waymark_core::query::VisitField;
 use waymark_core::{
-    Attribute, Event, Filter, FilterOn, FilterOp, FunnelQuery, Prop, Site, StepOrder, TimeBounds,
-    Trigger, Window,
+    Condition, Event, Field, Filter, FunnelQuery, Goal, Prop, Site, StepOrder, TimeBounds, Trigger,
+    Window,
 };
 use waymark_store::duck::DuckStore;
 use waymark_store::EventStore;
@@ -74,7 +75,8 @@ fn query(steps: &[&str], window: Window, order: StepOrder) -> FunnelQuery {
     FunnelQuery {
         site: SITE.into(),
         bounds: TimeBounds::ALL,
-        filters: Vec::new(),
+        filter: None,
+        goals: Vec::new(),
         steps: steps.iter().map(|s| t(s)).collect(),
         window,
         order,
@@ -555,7 +557,7 @@ fn breakdowns_and_filters_use_the_visit_s_attributes() {
         Window::Session,
         StepOrder::Strict,
     );
-    q.breakdown = Some(Attribute::Channel);
+    q.breakdown = Some(Field::Visit(VisitField::Channel));
     let f = s.funnel(&q).unwrap();
     assert_eq!(
         f.overall
@@ -575,7 +577,7 @@ fn breakdowns_and_filters_use_the_visit_s_attributes() {
         vec![("Email", 2, 2), ("Organic Search", 2, 1), ("Direct", 1, 0)]
     );
 
-    q.breakdown = Some(Attribute::Prop("variant".into()));
+    q.breakdown = Some(Field::VisitProp("variant".into()));
     let f = s.funnel(&q).unwrap();
     let rows: Vec<(&str, u64, u64)> = f
         .segments
@@ -585,14 +587,15 @@ fn breakdowns_and_filters_use_the_visit_s_attributes() {
     assert_eq!(rows, vec![("a", 2, 2), ("b", 2, 1), ("", 1, 0)]);
 
     q.breakdown = None;
-    q.filters = vec![Filter::parse("channel=Email").unwrap()];
+    let f = |s: &[&str]| {
+        let c: Vec<Condition> = s.iter().map(|x| Condition::parse(x).unwrap()).collect();
+        Filter::visits_passing_all(&c)
+    };
+    q.filter = f(&["channel=Email"]);
     assert_eq!(reach(&s, &q), vec![2, 2]);
-    q.filters = vec![
-        Filter::parse("channel!=Email").unwrap(),
-        Filter::parse("prop:variant=b").unwrap(),
-    ];
+    q.filter = f(&["channel!=Email", "prop:variant=b"]);
     assert_eq!(reach(&s, &q), vec![1, 0]);
-    q.filters = vec![Filter::parse("entry_page=/products/x").unwrap()];
+    q.filter = f(&["entry_page=/products/x"]);
     assert_eq!(reach(&s, &q), vec![0, 0]);
 }
 
@@ -615,11 +618,13 @@ fn event_filters_keep_the_visits_that_include_a_matching_event() {
     ]);
     let mut q = query(&["pageview", "event Purchase"], DAY, StepOrder::Strict);
     assert_eq!(reach(&s, &q), vec![3, 3]);
-    let mut with = |filters: Vec<Filter>| {
-        q.filters = filters;
+    let mut with_goals = |filters: Vec<Condition>, goals: Vec<Goal>| {
+        q.filter = Filter::visits_passing_all(&filters);
+        q.goals = goals;
         reach(&s, &q)
     };
-    let f = |s: &str| Filter::parse(s).unwrap();
+    let f = |s: &str| Condition::parse(s).unwrap();
+    let mut with = |filters: Vec<Condition>| with_goals(filters, Vec::new());
     // Only visitor 3's first visit has the pricing page: its purchase came in the other visit.
     assert_eq!(with(vec![f("event:page=/pricing")]), vec![2, 1]);
     assert_eq!(with(vec![f("event:page~pric")]), vec![2, 1]);
@@ -632,38 +637,44 @@ fn event_filters_keep_the_visits_that_include_a_matching_event() {
     assert_eq!(with(vec![f("event:props:plan=pro")]), vec![1, 1]);
     // Events without the property compare as "(none)", as in the Stats API.
     assert_eq!(with(vec![f("event:props:plan=(none)")]), vec![3, 3]);
-    // Goals by their triggers, engagement conditions included; an unresolved goal keeps nothing.
-    let goal = |op: FilterOp, triggers: &[&str]| Filter {
-        on: FilterOn::Goal(triggers.iter().map(|x| t(x)).collect()),
-        op,
-        value: "G".into(),
+    // Goals by their triggers, engagement conditions included; an unknown goal keeps nothing.
+    // The goals are G0, G1, ... with the given triggers.
+    let goals = |triggers: &[&str]| -> Vec<Goal> {
+        triggers
+            .iter()
+            .enumerate()
+            .map(|(i, x)| Goal {
+                name: format!("G{i}"),
+                trigger: t(x),
+            })
+            .collect()
     };
     assert_eq!(
-        with(vec![goal(
-            FilterOp::Is,
-            &["pageview /pricing where engaged >= 5s"]
-        )]),
+        with_goals(
+            vec![f("event:goal=G0")],
+            goals(&["pageview /pricing where engaged >= 5s"])
+        ),
         vec![1, 1]
     );
     assert_eq!(
-        with(vec![goal(
-            FilterOp::Contains,
-            &["event Nothing", "event Purchase"]
-        )]),
+        with_goals(
+            vec![f("event:goal~G")],
+            goals(&["event Nothing", "event Purchase"])
+        ),
         vec![3, 3]
     );
     // `!=`: the visit has an event that is not a purchase (all of them have a pageview).
     assert_eq!(
-        with(vec![goal(FilterOp::IsNot, &["event Purchase"])]),
+        with_goals(vec![f("event:goal!=G0")], goals(&["event Purchase"])),
         vec![3, 3]
     );
-    assert_eq!(with(vec![goal(FilterOp::Is, &[])]), vec![0, 0]);
+    assert_eq!(with_goals(vec![f("event:goal=G")], goals(&[])), vec![0, 0]);
     // Filters combine: visits with the pricing page that also include a purchase.
     assert_eq!(
-        with(vec![
-            f("event:page=/pricing"),
-            goal(FilterOp::Is, &["event Purchase"])
-        ]),
+        with_goals(
+            vec![f("event:page=/pricing"), f("event:goal=G0")],
+            goals(&["event Purchase"])
+        ),
         vec![1, 1]
     );
 }

@@ -463,7 +463,7 @@ fn reports_compare_and_honour_every_filter_kind() {
     );
     refused(
         &server,
-        &conversions_url("&filter=event:name=x"),
+        &conversions_url("&filter=event:colour=x"),
         "filter",
         "event:page",
     );

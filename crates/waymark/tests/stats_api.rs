@@ -134,7 +134,7 @@ fn check_numbers(server: &Server) {
         json!(["2026-01-10T00:00:00+00:00", "2026-01-11T23:59:59+00:00"])
     );
 
-    // Sources with percentage, ties broken by name.
+    // Sources with percentage (one decimal, as Plausible), ties broken by name.
     let v = ok(
         server,
         json!({"site_id": SITE, "date_range": range, "metrics": ["visitors", "percentage"],
@@ -143,9 +143,9 @@ fn check_numbers(server: &Server) {
     assert_eq!(
         result_rows(&v),
         vec![
-            json!(["Direct / None", 1, 33.33]),
-            json!(["Google", 1, 33.33]),
-            json!(["newsletter", 1, 33.33])
+            json!(["Direct / None", 1, 33.3]),
+            json!(["Google", 1, 33.3]),
+            json!(["newsletter", 1, 33.3])
         ],
         "{v}"
     );

@@ -6,12 +6,11 @@ use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use serde_json::{json, Value};
-use waymark_core::range::local_midnight_ms;
-use waymark_core::stats::{
-    time_labels, AggregateQuery, AggregateRow, Metric, StatsDimension, StatsFilter, StatsOp,
-    TimeBucket, Tz,
+use waymark_core::query::{
+    time_labels, AggregateQuery, AggregateRow, Condition, Field, Filter, Metric, Op, TimeBucket,
 };
-use waymark_core::TimeBounds;
+use waymark_core::range::local_midnight_ms;
+use waymark_core::{TimeBounds, Tz};
 
 use super::{blocking, metric_values, single_currency, time_dimension, MAX_LIMIT};
 use crate::error::ApiError;
@@ -46,7 +45,7 @@ pub(super) async fn compared(
     cmp: Comparison,
     tz: Tz,
 ) -> Result<Compared, ApiError> {
-    if let ([StatsDimension::Time(bucket)], None) = (q.dimensions.as_slice(), q.order_by.first()) {
+    if let ([Field::Time(bucket)], None) = (q.dimensions.as_slice(), q.order_by.first()) {
         // A time series compared: every bucket gets a row, so each can be compared.
         fill_time_rows(rows, q, *bucket, tz);
     }
@@ -57,7 +56,7 @@ pub(super) async fn compared(
     let time_dim = time_dimension(q);
     // Time buckets are matched by position: the n-th bucket of each period.
     let labels = match time_dim.map(|i| &q.dimensions[i]) {
-        Some(StatsDimension::Time(bucket)) => {
+        Some(Field::Time(bucket)) => {
             time_labels(*bucket, tz, q.bounds.from_ms, q.bounds.to_ms, 100_000)
                 .into_iter()
                 .zip(time_labels(
@@ -192,23 +191,24 @@ fn comparison_query(
         .dimensions
         .iter()
         .enumerate()
-        .filter(|(_, d)| !matches!(d, StatsDimension::Time(_)))
+        .filter(|(_, d)| !matches!(d, Field::Time(_)))
         .map(|(i, _)| i)
         .collect();
     if keyed.is_empty() {
         return cq;
     }
-    let alternatives: Vec<StatsFilter> = rows
+    let alternatives: Vec<Filter> = rows
         .iter()
         .map(|r| {
-            StatsFilter::And(
+            Filter::And(
                 keyed
                     .iter()
-                    .map(|&i| StatsFilter::Compare {
-                        op: StatsOp::Is,
-                        dimension: q.dimensions[i].clone(),
-                        values: vec![r.dimensions[i].clone()],
-                        case_sensitive: true,
+                    .map(|&i| {
+                        Filter::Compare(Condition::new(
+                            q.dimensions[i].clone(),
+                            Op::Is,
+                            vec![r.dimensions[i].clone()],
+                        ))
                     })
                     .collect(),
             )
@@ -219,10 +219,8 @@ fn comparison_query(
         .as_ref()
         .map(|f| f.top_level().into_iter().cloned().collect::<Vec<_>>())
         .unwrap_or_default();
-    parts.push(StatsFilter::NotInTotals(Box::new(StatsFilter::Or(
-        alternatives,
-    ))));
-    cq.filter = Some(StatsFilter::And(parts));
+    parts.push(Filter::NotInTotals(Box::new(Filter::Or(alternatives))));
+    cq.filter = Some(Filter::And(parts));
     cq
 }
 

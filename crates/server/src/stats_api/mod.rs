@@ -13,11 +13,12 @@ use axum::routing::post;
 use axum::{Json, Router};
 use chrono::{NaiveDate, SecondsFormat, TimeZone, Utc};
 use serde_json::{json, Map, Value};
-use waymark_core::range::local_midnight_ms;
-use waymark_core::stats::{
-    time_labels, AggregateQuery, AggregateResult, AggregateRow, Metric, StatsDimension, Tz,
+use waymark_core::query::{
+    time_labels, AggregateQuery, AggregateResult, AggregateRow, Field, Goal, Metric,
 };
+use waymark_core::range::local_midnight_ms;
 use waymark_core::Site;
+use waymark_core::Tz;
 use waymark_store::StoreError;
 
 pub use compare::Comparison;
@@ -53,9 +54,9 @@ async fn query(
         // Goals are the site's conversion definitions: named goals must exist.
         let st = state.clone();
         let sid = site.domain.clone();
-        let goals = blocking(move || st.store.conversions(&sid)).await?;
-        let names: Vec<String> = goals.into_iter().map(|c| c.name).collect();
-        check_goal_names(&parsed.query, &names)?;
+        let conversions = blocking(move || st.store.conversions(&sid)).await?;
+        parsed.query.goals = Goal::of(&conversions);
+        check_goal_names(&parsed.query)?;
     }
     let st = state.clone();
     let q = parsed.query.clone();
@@ -118,7 +119,7 @@ async fn requested_site(state: &Arc<AppState>, request: &Value) -> Result<Site, 
 fn time_dimension(q: &AggregateQuery) -> Option<usize> {
     q.dimensions
         .iter()
-        .position(|d| matches!(d, StatsDimension::Time(_)))
+        .position(|d| matches!(d, Field::Time(_)))
 }
 
 /// The response's `meta`: warnings, `total_rows`, the comparison's range and `time_labels`

@@ -3,12 +3,12 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::{json, Map, Value};
-use waymark_core::range::local_midnight_ms;
-use waymark_core::stats::{
-    check_pattern, AggregateQuery, Metric, OrderKey, StatsDimension, StatsFilter, StatsOp,
-    TimeBucket, Tz,
+use waymark_core::query::{
+    check_pattern, AggregateQuery, Condition, EventField, Field, Filter, Goal, Metric, Op,
+    OrderKey, TimeBucket,
 };
-use waymark_core::{DateRange, TimeBounds};
+use waymark_core::range::local_midnight_ms;
+use waymark_core::{DateRange, TimeBounds, Tz};
 
 use super::compare::{previous_period, year_over_year, Comparison};
 use super::MAX_LIMIT;
@@ -16,15 +16,6 @@ use crate::error::ApiError;
 
 /// Plausible metrics Waymark does not compute yet (refused by name).
 const UNSUPPORTED_METRICS: &[&str] = &["exit_rate"];
-
-/// Plausible dimensions Waymark does not group by yet (refused by name).
-const UNSUPPORTED_DIMENSIONS: &[&str] = &[
-    "visit:entry_page_hostname",
-    "visit:exit_page_hostname",
-    "visit:country_name",
-    "visit:region_name",
-    "visit:city_name",
-];
 
 /// A validated request.
 #[derive(Debug)]
@@ -164,7 +155,7 @@ pub fn parse(req: &Value, tz: Tz, now: DateTime<Utc>) -> Result<Parsed, ApiError
             .ok_or_else(|| bad("filters", "must be a list of filters"))?;
         for f in list {
             let parsed = parse_filter(f)?;
-            if !matches!(parsed, StatsFilter::Compare { .. }) && parsed.uses_goals() {
+            if !matches!(parsed, Filter::Compare(_)) && parsed.uses_goals() {
                 return Err(bad(
                     "filters",
                     "\"event:goal\" can only be filtered at the top level, not inside and/or/not",
@@ -177,7 +168,7 @@ pub fn parse(req: &Value, tz: Tz, now: DateTime<Utc>) -> Result<Parsed, ApiError
     let filter = if filters.is_empty() {
         None
     } else {
-        Some(StatsFilter::And(filters))
+        Some(Filter::And(filters))
     };
 
     // order_by
@@ -254,7 +245,7 @@ pub fn parse(req: &Value, tz: Tz, now: DateTime<Utc>) -> Result<Parsed, ApiError
     }
 
     let time_bucket = dimensions.iter().find_map(|d| match d {
-        StatsDimension::Time(b) => Some(*b),
+        Field::Time(b) => Some(*b),
         _ => None,
     });
     if time_labels && time_bucket.is_none() {
@@ -335,6 +326,7 @@ pub fn parse(req: &Value, tz: Tz, now: DateTime<Utc>) -> Result<Parsed, ApiError
             metrics,
             dimensions,
             filter,
+            goals: Vec::new(),
             order_by,
             limit,
             offset,
@@ -354,27 +346,21 @@ pub fn parse(req: &Value, tz: Tz, now: DateTime<Utc>) -> Result<Parsed, ApiError
     })
 }
 
-fn parse_dimension(field: &'static str, name: &str) -> Result<StatsDimension, ApiError> {
-    StatsDimension::parse(name).ok_or_else(|| {
-        if name.starts_with("event:props:") {
-            bad(field, format!("{name:?}: name a property (at most 300 bytes), e.g. event:props:plan"))
-        } else if UNSUPPORTED_DIMENSIONS.contains(&name) {
-            bad(field, format!("dimension {name:?} is not supported by Waymark yet"))
-        } else {
-            bad(
-                field,
-                format!(
-                    "unknown dimension {name:?}: use visit:source, visit:channel, visit:referrer, \
-                     visit:utm_*, visit:country, visit:region, visit:city, visit:device, visit:browser, \
-                     visit:os, visit:entry_page, visit:exit_page, event:page, event:name, event:hostname, \
-                     event:goal, event:props:<key> or time:hour|day|week|month"
-                ),
-            )
-        }
-    })
+fn parse_dimension(field: &'static str, name: &str) -> Result<Field, ApiError> {
+    let f = Field::parse(name).map_err(|e| bad(field, e.0))?;
+    // The Stats API names fields in full (`visit:source`); the reports' short names and a
+    // visit's property (`prop:NAME`) are Waymark's report syntax.
+    let full = name.starts_with("visit:") || name.starts_with("event:") || name.starts_with("time");
+    if !full || matches!(f, Field::VisitProp(_)) {
+        return Err(bad(
+            field,
+            format!("unknown dimension {name:?}: use visit:*, event:* or time:* names, e.g. visit:source, event:page, event:props:plan, time:day"),
+        ));
+    }
+    Ok(f)
 }
 
-fn parse_filter(f: &Value) -> Result<StatsFilter, ApiError> {
+fn parse_filter(f: &Value) -> Result<Filter, ApiError> {
     let list = f.as_array().filter(|l| !l.is_empty()).ok_or_else(|| {
         bad(
             "filters",
@@ -393,9 +379,9 @@ fn parse_filter(f: &Value) -> Result<StatsFilter, ApiError> {
                 .ok_or_else(|| bad("filters", format!("{op:?} takes one list of filters")))?;
             let parts = inner.iter().map(parse_filter).collect::<Result<Vec<_>, _>>()?;
             Ok(if op == "and" {
-                StatsFilter::And(parts)
+                Filter::And(parts)
             } else {
-                StatsFilter::Or(parts)
+                Filter::Or(parts)
             })
         }
         "not" => {
@@ -403,7 +389,7 @@ fn parse_filter(f: &Value) -> Result<StatsFilter, ApiError> {
                 .get(1)
                 .filter(|_| list.len() == 2)
                 .ok_or_else(|| bad("filters", "\"not\" takes one filter"))?;
-            Ok(StatsFilter::Not(Box::new(parse_filter(inner)?)))
+            Ok(Filter::Not(Box::new(parse_filter(inner)?)))
         }
         "is" | "is_not" | "contains" | "contains_not" | "matches" | "matches_not" => {
             if !(3..=4).contains(&list.len()) {
@@ -416,10 +402,10 @@ fn parse_filter(f: &Value) -> Result<StatsFilter, ApiError> {
                 .as_str()
                 .ok_or_else(|| bad("filters", format!("{} is not a dimension name", list[1])))?;
             let dimension = parse_dimension("filters", name)?;
-            if matches!(dimension, StatsDimension::Time(_)) {
+            if matches!(dimension, Field::Time(_)) {
                 return Err(bad("filters", format!("cannot filter by {name:?}: use date_range")));
             }
-            if dimension == StatsDimension::Goal
+            if dimension == Field::Goal
                 && !matches!(op, "is" | "is_not" | "contains" | "contains_not")
             {
                 return Err(bad(
@@ -444,27 +430,20 @@ fn parse_filter(f: &Value) -> Result<StatsFilter, ApiError> {
                     .and_then(Value::as_bool)
                     .ok_or_else(|| bad("filters", "modifiers must be {\"case_sensitive\": bool}"))?;
             }
-            let op = match op {
-                "is" => StatsOp::Is,
-                "is_not" => StatsOp::IsNot,
-                "contains" => StatsOp::Contains,
-                "contains_not" => StatsOp::ContainsNot,
-                "matches" => StatsOp::Matches,
-                _ => StatsOp::MatchesNot,
-            };
-            if matches!(op, StatsOp::Matches | StatsOp::MatchesNot) {
+            let op = Op::parse(op).unwrap_or(Op::Is);
+            if matches!(op, Op::Matches | Op::MatchesNot) {
                 for v in &values {
                     check_pattern(v).map_err(|e| {
                         bad("filters", format!("invalid regular expression {v:?}: {e}"))
                     })?;
                 }
             }
-            Ok(StatsFilter::Compare {
+            Ok(Filter::Compare(Condition {
+                field: dimension,
                 op,
-                dimension,
                 values,
                 case_sensitive,
-            })
+            }))
         }
         "has_done" | "has_not_done" => Err(bad(
             "filters",
@@ -549,25 +528,17 @@ fn parse_range(v: &Value, tz: Tz, now: DateTime<Utc>) -> Result<TimeBounds, ApiE
     }
 }
 
-/// Whether `f` (anywhere in its tree) compares `dimension`.
-fn mentions(f: &StatsFilter, dimension: &StatsDimension) -> bool {
-    match f {
-        StatsFilter::Compare { dimension: d, .. } => d == dimension,
-        StatsFilter::And(v) | StatsFilter::Or(v) => v.iter().any(|f| mentions(f, dimension)),
-        StatsFilter::Not(f) | StatsFilter::NotInTotals(f) => mentions(f, dimension),
-    }
-}
-
 /// Plausible's rules on what the goal, revenue and engagement metrics need, refused by name.
 fn check_metric_needs(
     metrics: &[Metric],
-    dimensions: &[StatsDimension],
+    dimensions: &[Field],
     dim_names: &[String],
-    filters: &[StatsFilter],
+    filters: &[Filter],
 ) -> Result<(), ApiError> {
-    let goal_dim = dimensions.contains(&StatsDimension::Goal);
-    let goals = goal_dim || filters.iter().any(StatsFilter::uses_goals);
-    let page_dim = dimensions.contains(&StatsDimension::Page);
+    let page = Field::Event(EventField::Page);
+    let goal_dim = dimensions.contains(&Field::Goal);
+    let goals = goal_dim || filters.iter().any(Filter::uses_goals);
+    let page_dim = dimensions.contains(&page);
     for m in metrics {
         let name = m.name();
         match m {
@@ -585,7 +556,7 @@ fn check_metric_needs(
             Metric::ConversionRate | Metric::GroupConversionRate
                 if filters
                     .iter()
-                    .any(|f| !matches!(f, StatsFilter::Compare { .. }) && prop_anywhere(f)) =>
+                    .any(|f| !matches!(f, Filter::Compare(_)) && prop_anywhere(f)) =>
             {
                 return Err(bad(
                     "filters",
@@ -594,24 +565,16 @@ fn check_metric_needs(
             }
             Metric::ScrollDepth
                 if !page_dim
-                    && !filters.iter().any(|f| {
-                        matches!(
-                            f,
-                            StatsFilter::Compare {
-                                dimension: StatsDimension::Page,
-                                ..
-                            }
-                        )
-                    }) =>
+                    && !filters
+                        .iter()
+                        .any(|f| matches!(f, Filter::Compare(c) if c.field == page)) =>
             {
                 return Err(bad(
                     "metrics",
                     format!("metric {name:?} can only be queried with an event:page dimension or a top-level event:page filter"),
                 ));
             }
-            Metric::TimeOnPage
-                if !page_dim && !filters.iter().any(|f| mentions(f, &StatsDimension::Page)) =>
-            {
+            Metric::TimeOnPage if !page_dim && !filters.iter().any(|f| f.mentions(&page)) => {
                 return Err(bad(
                     "metrics",
                     format!("metric {name:?} can only be queried with an event:page filter or dimension"),
@@ -620,7 +583,7 @@ fn check_metric_needs(
             Metric::ScrollDepth | Metric::TimeOnPage if goal_dim => {
                 let i = dimensions
                     .iter()
-                    .position(|d| *d == StatsDimension::Goal)
+                    .position(|d| *d == Field::Goal)
                     .unwrap_or(0);
                 return Err(bad(
                     "metrics",
@@ -636,12 +599,8 @@ fn check_metric_needs(
     Ok(())
 }
 
-fn prop_anywhere(f: &StatsFilter) -> bool {
-    match f {
-        StatsFilter::Compare { dimension, .. } => matches!(dimension, StatsDimension::Prop(_)),
-        StatsFilter::And(v) | StatsFilter::Or(v) => v.iter().any(prop_anywhere),
-        StatsFilter::Not(f) | StatsFilter::NotInTotals(f) => prop_anywhere(f),
-    }
+fn prop_anywhere(f: &Filter) -> bool {
+    f.any(|c| matches!(c.field, Field::Prop(_)))
 }
 
 /// Parses `include.comparisons` (`{"mode": "previous_period" | "year_over_year" | "custom",
@@ -717,36 +676,11 @@ fn parse_comparison(
 }
 
 /// Refuses `event:goal` filters naming goals the site does not define (`is`, `is_not`).
-pub fn check_goal_names(q: &AggregateQuery, goals: &[String]) -> Result<(), ApiError> {
-    for f in q.filter.iter().flat_map(StatsFilter::top_level) {
-        if let StatsFilter::Compare {
-            op: StatsOp::Is | StatsOp::IsNot,
-            dimension: StatsDimension::Goal,
-            values,
-            case_sensitive,
-        } = f
-        {
-            for v in values {
-                let known = goals.iter().any(|g| {
-                    if *case_sensitive {
-                        g == v
-                    } else {
-                        g.to_lowercase() == v.to_lowercase()
-                    }
-                });
-                if !known {
-                    return Err(bad(
-                        "filters",
-                        format!(
-                            "the goal {v:?} is not configured for this site: goals are the site's conversions ({})",
-                            if goals.is_empty() {
-                                "none are defined yet".to_string()
-                            } else {
-                                goals.join(", ")
-                            }
-                        ),
-                    ));
-                }
+pub fn check_goal_names(q: &AggregateQuery) -> Result<(), ApiError> {
+    for f in q.filter.iter().flat_map(Filter::top_level) {
+        if let Filter::Compare(c) = f {
+            if c.field == Field::Goal {
+                Goal::check(c, &q.goals).map_err(|e| bad("filters", e.to_string()))?;
             }
         }
     }

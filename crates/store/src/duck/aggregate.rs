@@ -23,11 +23,10 @@
 use duckdb::params_from_iter;
 use duckdb::types::Value;
 use duckdb::Connection;
-use waymark_core::stats::{
-    is_negated, named_goals, utc_offsets, AggregateQuery, AggregateResult, AggregateRow, Metric,
-    OrderKey, StatsDimension, StatsFilter, StatsOp, TimeBucket, VisitField,
+use waymark_core::query::{
+    utc_offsets, AggregateQuery, AggregateResult, AggregateRow, Condition, EventField, Field,
+    Filter, Goal, Metric, Op, OrderKey, TimeBucket, VisitField,
 };
-use waymark_core::Conversion;
 
 use super::matching::{condition, scoped_events, Binds, Scope, TRIGGER_COLUMNS};
 use crate::StoreError;
@@ -52,6 +51,8 @@ fn visit_column(f: VisitField) -> &'static str {
         VisitField::OsVersion => "v_os_version",
         VisitField::EntryPage => "v_entry_page",
         VisitField::ExitPage => "v_exit_page",
+        VisitField::EntryPageHostname => "v_entry_page_hostname",
+        VisitField::ExitPageHostname => "v_exit_page_hostname",
     }
 }
 
@@ -66,6 +67,12 @@ fn visit_columns() -> String {
             }
             VisitField::ExitPage => {
                 "arg_max(pathname, timestamp) FILTER (WHERE name = 'pageview')".to_string()
+            }
+            VisitField::EntryPageHostname => {
+                "arg_min(hostname, timestamp) FILTER (WHERE name = 'pageview')".to_string()
+            }
+            VisitField::ExitPageHostname => {
+                "arg_max(hostname, timestamp) FILTER (WHERE name = 'pageview')".to_string()
             }
             VisitField::Referrer => "arg_min(referrer_domain, timestamp)".to_string(),
             other => format!("arg_min({}, timestamp)", other.name()),
@@ -104,33 +111,42 @@ fn time_label(bucket: TimeBucket, ts: &str, offsets: &[(i64, i64)], b: &mut Bind
 }
 
 /// A dimension's value on an `e`/`en`/`ec` row (`session = false`) or an `s` row
-/// (`session = true`). `event:goal` is the `goal` column `e` carries with that dimension.
+/// (`session = true`), empty values labelled as answers show them ([`Field::label`]).
+/// `event:goal` is the `goal` column `e` carries with that dimension.
 fn dimension_sql(
-    d: &StatsDimension,
+    d: &Field,
     session: bool,
     offsets: &[(i64, i64)],
     b: &mut Binds,
-) -> String {
-    match d {
-        StatsDimension::Visit(VisitField::Source) => {
-            "(CASE WHEN v_source = '' THEN 'Direct / None' ELSE v_source END)".to_string()
-        }
-        StatsDimension::Visit(f) => visit_column(*f).to_string(),
-        StatsDimension::Page => "pathname".to_string(),
-        StatsDimension::Name => "name".to_string(),
-        StatsDimension::Hostname => "hostname".to_string(),
-        StatsDimension::Goal => "goal".to_string(),
-        StatsDimension::Prop(key) => {
+) -> Result<String, StoreError> {
+    let raw = match d {
+        Field::Visit(f) => visit_column(*f).to_string(),
+        Field::Event(EventField::Page) => "pathname".to_string(),
+        Field::Event(EventField::Name) => "name".to_string(),
+        Field::Event(EventField::Hostname) => "hostname".to_string(),
+        Field::Goal => "goal".to_string(),
+        Field::Prop(key) => {
             let k = b.push(Value::Text(key.clone()));
-            format!("coalesce(list_extract(prop_values, list_position(prop_keys, {k})), '(none)')")
+            format!("coalesce(list_extract(prop_values, list_position(prop_keys, {k})), '')")
         }
-        StatsDimension::Time(t) => time_label(
-            *t,
-            if session { "s_start" } else { "timestamp" },
-            offsets,
-            b,
-        ),
-    }
+        Field::VisitProp(_) => {
+            return Err(StoreError::Invalid(format!(
+                "{d}: a visit's property is a report dimension; use event:props:KEY here"
+            )))
+        }
+        Field::Time(t) => {
+            return Ok(time_label(
+                *t,
+                if session { "s_start" } else { "timestamp" },
+                offsets,
+                b,
+            ))
+        }
+    };
+    Ok(match d.empty_label() {
+        Some(l) => format!("(CASE WHEN {raw} = '' THEN '{l}' ELSE {raw} END)"),
+        None => raw,
+    })
 }
 
 /// Matches an event to `gm` on the columns a trigger reads.
@@ -145,56 +161,92 @@ fn match_on(left: &str, right: &str) -> String {
 /// What compiling filters needs besides the tree: the site's goals and local offsets.
 struct Ctx<'a> {
     offsets: &'a [(i64, i64)],
-    goals: &'a [String],
-    /// The site's conversions, by which goal comparisons match events.
-    conversions: &'a [Conversion],
+    /// The site's goals, by which goal comparisons match events.
+    goals: &'a [Goal],
 }
 
-/// Whether goal `name`'s trigger reads only the event row itself (no page engagement): such a
-/// goal is matched by its trigger [`condition`] on the row, since `gm` holds exactly the rows
-/// of the same site and range whose trigger columns satisfy that condition, and matching back
-/// on those columns is then the same test, only far more expensive (a correlated `EXISTS`
-/// over seven columns, two of them lists).
-fn row_goal<'a>(conversions: &'a [Conversion], name: &str) -> Option<&'a Conversion> {
-    conversions
-        .iter()
-        .find(|c| c.name == name && !c.trigger.needs_engagement())
+/// A comparison of a value expression with the comparison's values (OR-ed, then negated for
+/// the negated operators), as [`Condition::keeps`] defines it.
+fn compare_sql(col: &str, c: &Condition, b: &mut Binds) -> String {
+    let col = if c.case_sensitive || matches!(c.op, Op::Matches | Op::MatchesNot) {
+        col.to_string()
+    } else {
+        format!("lower({col})")
+    };
+    let mut any = Vec::new();
+    for v in &c.values {
+        any.push(match c.op.positive() {
+            Op::Is | Op::Contains => {
+                let v = if c.case_sensitive {
+                    v.clone()
+                } else {
+                    v.to_lowercase()
+                };
+                let p = b.push(Value::Text(v));
+                if c.op.positive() == Op::Is {
+                    format!("{col} = {p}")
+                } else {
+                    format!("contains({col}, {p})")
+                }
+            }
+            _ => {
+                let p = b.push(Value::Text(c.pattern(v)));
+                format!("regexp_matches({col}, {p})")
+            }
+        });
+    }
+    let any = if any.is_empty() {
+        "false".to_string()
+    } else {
+        format!("({})", any.join(" OR "))
+    };
+    if c.op.is_negated() {
+        format!("(NOT {any})")
+    } else {
+        any
+    }
 }
 
 /// A filter over a `base b JOIN s` row.
-fn filter_sql(f: &StatsFilter, cx: &Ctx<'_>, b: &mut Binds) -> String {
-    match f {
-        StatsFilter::And(v) if v.is_empty() => "true".into(),
-        StatsFilter::Or(v) if v.is_empty() => "false".into(),
-        StatsFilter::And(v) => format!(
+fn filter_sql(f: &Filter, cx: &Ctx<'_>, b: &mut Binds) -> Result<String, StoreError> {
+    Ok(match f {
+        Filter::And(v) if v.is_empty() => "true".into(),
+        Filter::Or(v) if v.is_empty() => "false".into(),
+        Filter::And(v) => format!(
             "({})",
             v.iter()
                 .map(|f| filter_sql(f, cx, b))
-                .collect::<Vec<_>>()
+                .collect::<Result<Vec<_>, _>>()?
                 .join(" AND ")
         ),
-        StatsFilter::Or(v) => format!(
+        Filter::Or(v) => format!(
             "({})",
             v.iter()
                 .map(|f| filter_sql(f, cx, b))
-                .collect::<Vec<_>>()
+                .collect::<Result<Vec<_>, _>>()?
                 .join(" OR ")
         ),
-        StatsFilter::Not(f) => format!("(NOT {})", filter_sql(f, cx, b)),
-        StatsFilter::NotInTotals(f) => filter_sql(f, cx, b),
-        StatsFilter::Compare {
-            op,
-            dimension: StatsDimension::Goal,
-            values,
-            case_sensitive,
-        } => {
-            let names = named_goals(*op, values, *case_sensitive, cx.goals);
+        Filter::Not(f) => format!("(NOT {})", filter_sql(f, cx, b)?),
+        Filter::NotInTotals(f) => filter_sql(f, cx, b)?,
+        Filter::Visit(inner) => {
+            let inner = filter_sql(inner, cx, b)?;
+            format!(
+                "b.session_id IN (SELECT b.session_id FROM base b JOIN s ON s.sid = b.session_id \
+                 WHERE b.name <> 'engagement' AND {inner})"
+            )
+        }
+        Filter::Compare(c) if c.field == Field::Goal => {
+            // A goal whose trigger reads only the event row is matched by its condition on
+            // the row: `gm` holds exactly the rows of the same site and range that satisfy it,
+            // and matching back on the trigger columns would be the same test, only far more
+            // expensive. Goals with page-engagement conditions go through `gm`.
             let mut parts = Vec::new();
             let mut via_gm = Vec::new();
-            for n in names {
-                match row_goal(cx.conversions, n) {
-                    Some(c) => parts.push(condition(&c.trigger, b)),
-                    None => via_gm.push(b.push(Value::Text(n.to_string()))),
+            for g in Goal::named(c, cx.goals) {
+                if g.trigger.needs_engagement() {
+                    via_gm.push(b.push(Value::Text(g.name.clone())));
+                } else {
+                    parts.push(condition(&g.trigger, b));
                 }
             }
             if !via_gm.is_empty() {
@@ -209,91 +261,37 @@ fn filter_sql(f: &StatsFilter, cx: &Ctx<'_>, b: &mut Binds) -> String {
             } else {
                 format!("({})", parts.join(" OR "))
             };
-            if is_negated(*op) {
+            if c.op.is_negated() {
                 format!("(NOT {any})")
             } else {
                 any
             }
         }
-        StatsFilter::Compare {
-            op,
-            dimension,
-            values,
-            case_sensitive,
-        } => {
-            let mut col = dimension_sql(dimension, false, cx.offsets, b);
-            if !case_sensitive {
-                col = format!("lower({col})");
-            }
-            let mut any = Vec::new();
-            for v in values {
-                let v = if *case_sensitive {
-                    v.clone()
-                } else {
-                    v.to_lowercase()
-                };
-                let p = b.push(Value::Text(v));
-                any.push(match op {
-                    StatsOp::Is | StatsOp::IsNot => format!("{col} = {p}"),
-                    StatsOp::Contains | StatsOp::ContainsNot => format!("contains({col}, {p})"),
-                    StatsOp::Matches | StatsOp::MatchesNot => {
-                        format!("regexp_matches({col}, {p})")
-                    }
-                });
-            }
-            let any = if any.is_empty() {
-                "false".to_string()
-            } else {
-                format!("({})", any.join(" OR "))
-            };
-            if is_negated(*op) {
-                format!("(NOT {any})")
-            } else {
-                any
-            }
+        Filter::Compare(c) => {
+            let col = dimension_sql(&c.field, false, cx.offsets, b)?;
+            compare_sql(&col, c, b)
         }
-    }
-}
-
-/// Every goal name a goal comparison anywhere in `f` names.
-fn filter_goals<'a>(f: &StatsFilter, goals: &'a [String], out: &mut Vec<&'a str>) {
-    match f {
-        StatsFilter::Compare {
-            op,
-            dimension: StatsDimension::Goal,
-            values,
-            case_sensitive,
-        } => out.extend(named_goals(*op, values, *case_sensitive, goals)),
-        StatsFilter::Compare { .. } => {}
-        StatsFilter::And(v) | StatsFilter::Or(v) => {
-            v.iter().for_each(|f| filter_goals(f, goals, out));
-        }
-        StatsFilter::Not(f) | StatsFilter::NotInTotals(f) => filter_goals(f, goals, out),
-    }
+    })
 }
 
 /// The goals an `event:goal` dimension lists: all, narrowed by the top-level goal filters
 /// (so `["is", "event:goal", ["Signup"]]` shows the Signup row only, as in Plausible).
-fn dimension_goals<'a>(q: &AggregateQuery, goals: &'a [String]) -> Vec<&'a str> {
-    let mut scope: Vec<&str> = goals.iter().map(String::as_str).collect();
-    for f in q.filter.iter().flat_map(StatsFilter::top_level) {
-        if let StatsFilter::Compare {
-            op,
-            dimension: StatsDimension::Goal,
-            values,
-            case_sensitive,
-        } = f
-        {
-            let named = named_goals(*op, values, *case_sensitive, goals);
-            let negated = is_negated(*op);
-            scope.retain(|g| named.contains(g) != negated);
+fn dimension_goals(q: &AggregateQuery) -> Vec<&Goal> {
+    let mut scope: Vec<&Goal> = q.goals.iter().collect();
+    for f in q.filter.iter().flat_map(Filter::top_level) {
+        if let Filter::Compare(c) = f {
+            if c.field == Field::Goal {
+                let named = Goal::named(c, &q.goals);
+                let negated = c.op.is_negated();
+                scope.retain(|g| named.iter().any(|n| n.name == g.name) != negated);
+            }
         }
     }
     scope
 }
 
 /// `gm`: one row per (event, goal) for the named goals, by the shared trigger SQL.
-fn goal_matches(q: &AggregateQuery, goals: &[&Conversion], b: &mut Binds) -> String {
+fn goal_matches(q: &AggregateQuery, goals: &[&Goal], b: &mut Binds) -> String {
     if goals.is_empty() {
         return "gm AS (SELECT NULL::UBIGINT AS visitor_id, NULL::UBIGINT AS session_id,
                  NULL::TIMESTAMP AS timestamp, NULL::VARCHAR AS name, NULL::VARCHAR AS pathname,
@@ -305,7 +303,8 @@ fn goal_matches(q: &AggregateQuery, goals: &[&Conversion], b: &mut Binds) -> Str
         &Scope {
             site: &q.site,
             bounds: q.bounds,
-            filters: &[],
+            filter: None,
+            goals: &[],
             breakdown: None,
             engagement: goals
                 .iter()
@@ -315,7 +314,8 @@ fn goal_matches(q: &AggregateQuery, goals: &[&Conversion], b: &mut Binds) -> Str
             rescan: false,
         },
         b,
-    );
+    )
+    .unwrap_or_default();
     let parts: Vec<String> = goals
         .iter()
         .map(|g| {
@@ -335,13 +335,13 @@ fn goal_matches(q: &AggregateQuery, goals: &[&Conversion], b: &mut Binds) -> Str
 fn events_cte(
     name: &str,
     engagement: bool,
-    filter: Option<&StatsFilter>,
+    filter: Option<&Filter>,
     visits: bool,
     cx: &Ctx<'_>,
     b: &mut Binds,
-) -> String {
+) -> Result<String, StoreError> {
     let filter = match filter {
-        Some(f) => filter_sql(f, cx, b),
+        Some(f) => filter_sql(f, cx, b)?,
         None => "true".to_string(),
     };
     let kind = if engagement { "=" } else { "<>" };
@@ -352,21 +352,22 @@ fn events_cte(
     } else {
         ("", "")
     };
-    format!(
+    Ok(format!(
         "{name} AS (SELECT b.visitor_id, b.session_id, b.name, b.pathname, b.hostname, b.timestamp,
              b.prop_keys, b.prop_values, b.revenue_amount, b.revenue_currency, b.engagement_ms,
              b.scroll_depth{cols}
          FROM base b{from}
          WHERE b.name {kind} 'engagement' AND {filter})"
-    )
+    ))
 }
 
-/// Whether `f` compares a visit attribute (read from `s`).
-fn filter_reads_visits(f: &StatsFilter) -> bool {
+/// Whether `f` compares a visit attribute (read from `s`), or needs `s` for a visit scope.
+fn filter_reads_visits(f: &Filter) -> bool {
     match f {
-        StatsFilter::Compare { dimension, .. } => matches!(dimension, StatsDimension::Visit(_)),
-        StatsFilter::And(v) | StatsFilter::Or(v) => v.iter().any(filter_reads_visits),
-        StatsFilter::Not(f) | StatsFilter::NotInTotals(f) => filter_reads_visits(f),
+        Filter::Compare(c) => matches!(c.field, Field::Visit(_)),
+        Filter::And(v) | Filter::Or(v) => v.iter().any(filter_reads_visits),
+        Filter::Visit(_) => true,
+        Filter::Not(f) | Filter::NotInTotals(f) => filter_reads_visits(f),
     }
 }
 
@@ -393,10 +394,7 @@ fn join_on(left: &str, right: &str, aliases: &[&String]) -> String {
 }
 
 pub fn aggregate(conn: &Connection, q: &AggregateQuery) -> Result<AggregateResult, StoreError> {
-    let has_time = q
-        .dimensions
-        .iter()
-        .any(|d| matches!(d, StatsDimension::Time(_)));
+    let has_time = q.dimensions.iter().any(|d| matches!(d, Field::Time(_)));
     let offsets = if has_time {
         match data_span(conn, q)? {
             Some((lo, hi)) => utc_offsets(q.timezone, lo, hi + 1),
@@ -405,36 +403,32 @@ pub fn aggregate(conn: &Connection, q: &AggregateQuery) -> Result<AggregateResul
     } else {
         Vec::new()
     };
-    // The site's goals are its conversion definitions, read with the events they match.
-    let conversions = if q.uses_goals() {
-        super::definitions::conversions(conn, &q.site)?
-    } else {
-        Vec::new()
-    };
-    let goal_names: Vec<String> = conversions.iter().map(|c| c.name.clone()).collect();
-    let goal_dim = q.dimensions.contains(&StatsDimension::Goal);
+    let goal_dim = q.dimensions.contains(&Field::Goal);
     let dim_goals = if goal_dim {
-        dimension_goals(q, &goal_names)
+        dimension_goals(q)
     } else {
         Vec::new()
     };
-    let mut named: Vec<&str> = dim_goals.clone();
-    if let Some(f) = &q.filter {
-        filter_goals(f, &goal_names, &mut named);
-    }
-    // `gm` holds the dimension's goals and the filtered goals that cannot be matched on the
-    // row alone (see `row_goal`).
-    let used: Vec<&Conversion> = conversions
+    // `gm` holds the dimension's goals and the filtered goals with page-engagement
+    // conditions (the others are matched on the row, see `filter_sql`).
+    let filtered: Vec<&Goal> = q
+        .filter
         .iter()
-        .filter(|c| {
-            dim_goals.contains(&c.name.as_str())
-                || (named.contains(&c.name.as_str()) && c.trigger.needs_engagement())
+        .flat_map(Filter::conditions)
+        .filter(|(c, _)| c.field == Field::Goal)
+        .flat_map(|(c, _)| Goal::named(c, &q.goals))
+        .collect();
+    let used: Vec<&Goal> = q
+        .goals
+        .iter()
+        .filter(|g| {
+            dim_goals.iter().any(|d| d.name == g.name)
+                || (g.trigger.needs_engagement() && filtered.iter().any(|f| f.name == g.name))
         })
         .collect();
     let cx = Ctx {
         offsets: &offsets,
-        goals: &goal_names,
-        conversions: &conversions,
+        goals: &q.goals,
     };
 
     let mut b = Binds::default();
@@ -446,10 +440,7 @@ pub fn aggregate(conn: &Connection, q: &AggregateQuery) -> Result<AggregateResul
     let need_engagement = !goal_dim && q.metrics.iter().any(|m| m.is_engagement());
     let need_cr = has(Metric::ConversionRate) || has(Metric::GroupConversionRate);
     // Whether the event relations read visit attributes (dimensions or filters on `visit:*`).
-    let visits = q
-        .dimensions
-        .iter()
-        .any(|d| matches!(d, StatsDimension::Visit(_)))
+    let visits = q.dimensions.iter().any(|d| matches!(d, Field::Visit(_)))
         || q.filter.as_ref().is_some_and(filter_reads_visits);
     // Without a filter, `e` is every non-engagement event, so "the visits with an `e` row" are
     // those with a non-engagement event, which `s` counts itself (no semi-join with `e`).
@@ -457,7 +448,7 @@ pub fn aggregate(conn: &Connection, q: &AggregateQuery) -> Result<AggregateResul
     let unfiltered = !goal_dim
         && match &q.filter {
             None => true,
-            Some(StatsFilter::And(v)) => v.is_empty(),
+            Some(Filter::And(v)) => v.is_empty(),
             Some(_) => false,
         };
 
@@ -490,13 +481,13 @@ pub fn aggregate(conn: &Connection, q: &AggregateQuery) -> Result<AggregateResul
             visits,
             &cx,
             &mut b,
-        ));
+        )?);
         let list = if dim_goals.is_empty() {
             "NULL".to_string()
         } else {
             dim_goals
                 .iter()
-                .map(|n| b.push(Value::Text(n.to_string())))
+                .map(|g| b.push(Value::Text(g.name.clone())))
                 .collect::<Vec<_>>()
                 .join(", ")
         };
@@ -512,7 +503,7 @@ pub fn aggregate(conn: &Connection, q: &AggregateQuery) -> Result<AggregateResul
             visits,
             &cx,
             &mut b,
-        ));
+        )?);
     }
     if need_engagement {
         ctes.push(events_cte(
@@ -522,14 +513,14 @@ pub fn aggregate(conn: &Connection, q: &AggregateQuery) -> Result<AggregateResul
             visits,
             &cx,
             &mut b,
-        ));
+        )?);
     }
     // Totals leave out the comparison's row restriction; conversion-rate totals also leave
     // out the top-level goal and property filters (Plausible's denominators).
     let totals_filter = q
         .filter
         .as_ref()
-        .and_then(|f| f.without_top_level(|p| matches!(p, StatsFilter::NotInTotals(_))));
+        .and_then(|f| f.without_top_level(|p| matches!(p, Filter::NotInTotals(_))));
     if has(Metric::Percentage) {
         ctes.push(events_cte(
             "et",
@@ -538,12 +529,12 @@ pub fn aggregate(conn: &Connection, q: &AggregateQuery) -> Result<AggregateResul
             visits,
             &cx,
             &mut b,
-        ));
+        )?);
     }
     if need_cr {
         let cr_filter = totals_filter
             .as_ref()
-            .and_then(|f| f.without_top_level(StatsFilter::is_goal_or_prop_compare));
+            .and_then(|f| f.without_top_level(Filter::is_goal_or_prop_compare));
         ctes.push(events_cte(
             "ec",
             false,
@@ -551,7 +542,7 @@ pub fn aggregate(conn: &Connection, q: &AggregateQuery) -> Result<AggregateResul
             visits,
             &cx,
             &mut b,
-        ));
+        )?);
     }
 
     let d_alias: Vec<String> = (0..q.dimensions.len()).map(|i| format!("d{i}")).collect();
@@ -579,7 +570,7 @@ pub fn aggregate(conn: &Connection, q: &AggregateQuery) -> Result<AggregateResul
         .dimensions
         .iter()
         .map(|d| dimension_sql(d, false, &offsets, &mut b))
-        .collect();
+        .collect::<Result<_, _>>()?;
     // Only the event metrics the query reads: DuckDB evaluates each distinct aggregate (and the
     // currencies' `string_agg(DISTINCT …)`) as its own grouping of `e`, asked for or not.
     // `events` is always there (cheap), so `ea` has an aggregate even for visit metrics only.
@@ -624,7 +615,7 @@ pub fn aggregate(conn: &Connection, q: &AggregateQuery) -> Result<AggregateResul
             .dimensions
             .iter()
             .map(|d| dimension_sql(d, true, &offsets, &mut b))
-            .collect();
+            .collect::<Result<_, _>>()?;
         ctes.push(format!(
             "sa AS (SELECT {}count(*) AS s_visits, sum(s_pageviews) AS s_pageviews_sum,
                  avg(CASE WHEN s_interactions <= 1 THEN 100.0 ELSE 0.0 END) AS s_bounce,
@@ -668,7 +659,7 @@ pub fn aggregate(conn: &Connection, q: &AggregateQuery) -> Result<AggregateResul
             .dimensions
             .iter()
             .map(|d| dimension_sql(d, false, &offsets, &mut b))
-            .collect();
+            .collect::<Result<_, _>>()?;
         let sel = select_dims(&dims_n, &every);
         // Scroll depth: each visitor's deepest scroll (per row), averaged.
         ctes.push(format!(
@@ -700,14 +691,14 @@ pub fn aggregate(conn: &Connection, q: &AggregateQuery) -> Result<AggregateResul
             .dimensions
             .iter()
             .enumerate()
-            .filter(|(_, d)| **d != StatsDimension::Goal)
+            .filter(|(_, d)| **d != Field::Goal)
             .map(|(i, _)| i)
             .collect();
         let dims_c: Vec<String> = q
             .dimensions
             .iter()
             .map(|d| dimension_sql(d, false, &offsets, &mut b))
-            .collect();
+            .collect::<Result<_, _>>()?;
         ctes.push(format!(
             "gct AS (SELECT {}count(DISTINCT visitor_id) AS v FROM ec{})",
             select_dims(&dims_c, &groups),
@@ -739,9 +730,9 @@ pub fn aggregate(conn: &Connection, q: &AggregateQuery) -> Result<AggregateResul
                 }
                 Metric::BounceRate => "coalesce(round(core.s_bounce), 0)",
                 Metric::VisitDuration => "coalesce(round(core.s_duration), 0)",
-                Metric::Percentage => "coalesce(round(100.0 * core.visitors / nullif((SELECT count(DISTINCT visitor_id) FROM et), 0), 2), 0)",
-                Metric::ConversionRate => "coalesce(round(100.0 * core.visitors / nullif((SELECT count(DISTINCT visitor_id) FROM ec), 0), 1), 0)",
-                Metric::GroupConversionRate => "coalesce(round(100.0 * core.visitors / nullif(gct.v, 0), 1), 0)",
+                Metric::Percentage => "coalesce(round(100.0 * core.visitors / nullif((SELECT count(DISTINCT visitor_id) FROM et), 0), 1), 0)",
+                Metric::ConversionRate => "coalesce(round(100.0 * core.visitors / nullif((SELECT count(DISTINCT visitor_id) FROM ec), 0), 2), 0)",
+                Metric::GroupConversionRate => "coalesce(round(100.0 * core.visitors / nullif(gct.v, 0), 2), 0)",
                 Metric::TotalRevenue => "coalesce(core.rev_sum, 0)",
                 Metric::AverageRevenue => "coalesce(core.rev_avg, 0)",
                 Metric::ScrollDepth if need_engagement => "sda.scroll",
@@ -765,7 +756,7 @@ pub fn aggregate(conn: &Connection, q: &AggregateQuery) -> Result<AggregateResul
     }
     if q.order_by.is_empty() {
         for (i, d) in q.dimensions.iter().enumerate() {
-            if matches!(d, StatsDimension::Time(_)) {
+            if matches!(d, Field::Time(_)) {
                 order.push(format!("d{i} ASC"));
             }
         }
@@ -832,7 +823,7 @@ pub fn aggregate(conn: &Connection, q: &AggregateQuery) -> Result<AggregateResul
 
 #[cfg(test)]
 mod tests {
-    use waymark_core::stats::*;
+    use waymark_core::query::*;
     use waymark_core::{Event, Site, TimeBounds};
 
     use crate::duck::DuckStore;
@@ -852,7 +843,7 @@ mod tests {
         }
     }
 
-    fn query(metrics: &[Metric], dims: &[StatsDimension]) -> AggregateQuery {
+    fn query(metrics: &[Metric], dims: &[Field]) -> AggregateQuery {
         AggregateQuery {
             site: "a.test".into(),
             bounds: TimeBounds::ALL,
@@ -860,6 +851,7 @@ mod tests {
             metrics: metrics.to_vec(),
             dimensions: dims.to_vec(),
             filter: None,
+            goals: Vec::new(),
             order_by: Vec::new(),
             limit: 100,
             offset: 0,
@@ -899,18 +891,15 @@ mod tests {
         let r = s
             .aggregate(&query(
                 &[Visitors, Percentage, BounceRate],
-                &[StatsDimension::Visit(VisitField::Source)],
+                &[Field::Visit(VisitField::Source)],
             ))
             .unwrap();
         assert_eq!(r.total_rows, 2);
         assert_eq!(r.rows[0].dimensions, vec!["Google"]);
-        assert_eq!(r.rows[0].metrics, vec![2.0, 66.67, 0.0]);
+        assert_eq!(r.rows[0].metrics, vec![2.0, 66.7, 0.0]);
         assert_eq!(r.rows[1].dimensions, vec!["Direct / None"]);
         let r = s
-            .aggregate(&query(
-                &[Visitors],
-                &[StatsDimension::Time(TimeBucket::Day)],
-            ))
+            .aggregate(&query(&[Visitors], &[Field::Time(TimeBucket::Day)]))
             .unwrap();
         let days: Vec<_> = r
             .rows
@@ -918,13 +907,13 @@ mod tests {
             .map(|r| (r.dimensions[0].as_str(), r.metrics[0]))
             .collect();
         assert_eq!(days, vec![("2026-01-01", 1.0), ("2026-01-02", 2.0)]);
-        let mut q = query(&[Pageviews], &[StatsDimension::Page]);
-        q.filter = Some(StatsFilter::Not(Box::new(StatsFilter::Compare {
-            op: StatsOp::Contains,
-            dimension: StatsDimension::Visit(VisitField::Source),
+        let mut q = query(&[Pageviews], &[Field::Event(EventField::Page)]);
+        q.filter = Some(Filter::Not(Box::new(Filter::Compare(Condition {
+            op: Op::Contains,
+            field: Field::Visit(VisitField::Source),
             values: vec!["goo".into()],
             case_sensitive: false,
-        })));
+        }))));
         let r = s.aggregate(&q).unwrap();
         assert_eq!(r.rows.len(), 1);
         assert_eq!(r.rows[0].dimensions, vec!["/"]);
@@ -975,11 +964,19 @@ mod tests {
         )
         .unwrap();
         use Metric::*;
-        let goal = |op: StatsOp, v: &[&str]| StatsFilter::Compare {
-            op,
-            dimension: StatsDimension::Goal,
-            values: v.iter().map(|s| s.to_string()).collect(),
-            case_sensitive: true,
+        // Goals are the site's conversions, resolved before the store sees the query.
+        let agg = |q: &AggregateQuery| {
+            let mut q = q.clone();
+            q.goals = Goal::of(&s.conversions("a.test").unwrap());
+            s.aggregate(&q).unwrap()
+        };
+        let goal = |op: Op, v: &[&str]| {
+            Filter::Compare(Condition {
+                op,
+                field: Field::Goal,
+                values: v.iter().map(|s| s.to_string()).collect(),
+                case_sensitive: true,
+            })
         };
         let mut q = query(
             &[
@@ -989,9 +986,9 @@ mod tests {
                 TotalRevenue,
                 AverageRevenue,
             ],
-            &[StatsDimension::Goal],
+            &[Field::Goal],
         );
-        let r = s.aggregate(&q).unwrap();
+        let r = agg(&q);
         let got: Vec<_> = r
             .rows
             .iter()
@@ -1012,9 +1009,9 @@ mod tests {
         );
         // A goal filter narrows the rows; group conversion rate divides per source.
         q.metrics = vec![Visitors, GroupConversionRate, ConversionRate];
-        q.dimensions = vec![StatsDimension::Visit(VisitField::Source)];
-        q.filter = Some(StatsFilter::And(vec![goal(StatsOp::Is, &["Purchase"])]));
-        let r = s.aggregate(&q).unwrap();
+        q.dimensions = vec![Field::Visit(VisitField::Source)];
+        q.filter = Some(Filter::And(vec![goal(Op::Is, &["Purchase"])]));
+        let r = agg(&q);
         assert_eq!(r.rows.len(), 2);
         assert_eq!(r.rows[0].dimensions, vec!["Direct / None"]);
         assert_eq!(r.rows[0].metrics, vec![1.0, 50.0, 25.0]);
@@ -1022,32 +1019,29 @@ mod tests {
         // is_not keeps events matching none of the named goals.
         q.metrics = vec![Events];
         q.dimensions = vec![];
-        q.filter = Some(StatsFilter::And(vec![goal(StatsOp::IsNot, &["Purchase"])]));
-        assert_eq!(s.aggregate(&q).unwrap().rows[0].metrics, vec![4.0]);
-        q.filter = Some(StatsFilter::And(vec![goal(StatsOp::Contains, &["ric"])]));
-        assert_eq!(s.aggregate(&q).unwrap().rows[0].metrics, vec![2.0]);
+        q.filter = Some(Filter::And(vec![goal(Op::IsNot, &["Purchase"])]));
+        assert_eq!(agg(&q).rows[0].metrics, vec![4.0]);
+        q.filter = Some(Filter::And(vec![goal(Op::Contains, &["ric"])]));
+        assert_eq!(agg(&q).rows[0].metrics, vec![2.0]);
         // Scroll depth: visitor 1's deepest is 80, visitor 2's 20; time on page: 12 s over
         // 2 visits.
         let mut q = query(
             &[ScrollDepth, TimeOnPage, Visitors],
-            &[StatsDimension::Page],
+            &[Field::Event(EventField::Page)],
         );
-        let r = s.aggregate(&q).unwrap();
+        let r = agg(&q);
         assert_eq!(r.rows[0].dimensions, vec!["/"]);
         assert_eq!(r.rows[0].metrics, vec![50.0, 6.0, 2.0]);
         assert_eq!(r.rows.len(), 3);
         assert!(r.rows[1..].iter().all(|r| r.metrics[0].is_nan()), "{r:?}");
         q.dimensions = vec![];
-        q.filter = Some(StatsFilter::Compare {
-            op: StatsOp::Is,
-            dimension: StatsDimension::Page,
+        q.filter = Some(Filter::Compare(Condition {
+            op: Op::Is,
+            field: Field::Event(EventField::Page),
             values: vec!["/".into()],
             case_sensitive: true,
-        });
-        assert_eq!(
-            s.aggregate(&q).unwrap().rows[0].metrics,
-            vec![50.0, 6.0, 2.0]
-        );
+        }));
+        assert_eq!(agg(&q).rows[0].metrics, vec![50.0, 6.0, 2.0]);
         // A goal whose trigger reads page engagement (the shared matcher attaches it).
         s.save_conversion(
             "a.test",
@@ -1057,9 +1051,9 @@ mod tests {
             ),
         )
         .unwrap();
-        let mut q = query(&[Visitors], &[StatsDimension::Visit(VisitField::Source)]);
-        q.filter = Some(StatsFilter::And(vec![goal(StatsOp::Is, &["Deep read"])]));
-        let r = s.aggregate(&q).unwrap();
+        let mut q = query(&[Visitors], &[Field::Visit(VisitField::Source)]);
+        q.filter = Some(Filter::And(vec![goal(Op::Is, &["Deep read"])]));
+        let r = agg(&q);
         assert_eq!(r.rows.len(), 1);
         assert_eq!(r.rows[0].dimensions, vec!["Google"]);
         // Property conditions: events are matched back to the goal with their properties.
@@ -1082,17 +1076,17 @@ mod tests {
         )
         .unwrap();
         let mut q = query(&[Visitors, Events], &[]);
-        q.filter = Some(StatsFilter::And(vec![goal(StatsOp::Is, &["Pro signup"])]));
-        assert_eq!(s.aggregate(&q).unwrap().rows[0].metrics, vec![1.0, 1.0]);
-        q.filter = Some(StatsFilter::And(vec![
-            goal(StatsOp::IsNot, &["Pro signup"]),
-            StatsFilter::Compare {
-                op: StatsOp::Is,
-                dimension: StatsDimension::Name,
+        q.filter = Some(Filter::And(vec![goal(Op::Is, &["Pro signup"])]));
+        assert_eq!(agg(&q).rows[0].metrics, vec![1.0, 1.0]);
+        q.filter = Some(Filter::And(vec![
+            goal(Op::IsNot, &["Pro signup"]),
+            Filter::Compare(Condition {
+                op: Op::Is,
+                field: Field::Event(EventField::Name),
                 values: vec!["Signup".into()],
                 case_sensitive: true,
-            },
+            }),
         ]));
-        assert_eq!(s.aggregate(&q).unwrap().rows[0].metrics, vec![1.0, 2.0]);
+        assert_eq!(agg(&q).rows[0].metrics, vec![1.0, 2.0]);
     }
 }

@@ -13,13 +13,14 @@ pub fn counts(conn: &Connection, q: &ConversionQuery) -> Result<ConversionCounts
         &Scope {
             site: &q.site,
             bounds: q.bounds,
-            filters: &q.filters,
+            filter: q.filter.as_ref(),
+            goals: &q.goals,
             breakdown: None,
             engagement: q.triggers.iter().filter(|t| t.needs_engagement()).collect(),
             rescan: false,
         },
         &mut b,
-    );
+    )?;
     // Each trigger is evaluated once per event into a flag of a narrow relation `m`: the
     // distinct counts below each read `m` again, and DuckDB materialises what they read, so it
     // holds a few columns rather than the events with their property lists.

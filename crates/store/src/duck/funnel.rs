@@ -29,7 +29,7 @@ pub fn counts(conn: &Connection, q: &FunnelQuery) -> Result<FunnelCounts, StoreE
             waymark_core::funnel::MAX_STEPS
         )));
     }
-    let (sql, binds) = compile(q);
+    let (sql, binds) = compile(q)?;
     tracing::debug!(%sql, params = binds.values.len(), "funnel query");
     let mut stmt = conn.prepare(&sql)?;
     let mut rows = stmt.query(params_from_iter(binds.values.iter()))?;
@@ -76,20 +76,21 @@ pub fn counts(conn: &Connection, q: &FunnelQuery) -> Result<FunnelCounts, StoreE
 }
 
 /// The SQL and its parameters.
-fn compile(q: &FunnelQuery) -> (String, Binds) {
+fn compile(q: &FunnelQuery) -> Result<(String, Binds), StoreError> {
     let n = q.steps.len();
     let mut b = Binds::default();
     let ev = scoped_events(
         &Scope {
             site: &q.site,
             bounds: q.bounds,
-            filters: &q.filters,
+            filter: q.filter.as_ref(),
+            goals: &q.goals,
             breakdown: q.breakdown.as_ref(),
             engagement: q.steps.iter().filter(|t| t.needs_engagement()).collect(),
             rescan: true,
         },
         &mut b,
-    );
+    )?;
     let mask = q
         .steps
         .iter()
@@ -287,7 +288,7 @@ fn compile(q: &FunnelQuery) -> (String, Binds) {
         ctes.join(",\n"),
         out.join(", ")
     );
-    (sql, b)
+    Ok((sql, b))
 }
 
 /// `CASE WHEN cond(n) THEN n ... WHEN cond(2) THEN 2 ELSE base END`.

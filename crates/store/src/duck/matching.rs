@@ -11,10 +11,11 @@
 //! of that path at or before the event, summed (time) and maxed (scroll).
 
 use duckdb::types::Value;
+use waymark_core::query::{Condition, Field, Filter, Goal, Op, VisitField};
 use waymark_core::trigger::NUMERIC_PATTERN;
-use waymark_core::{
-    Attribute, Filter, FilterOn, FilterOp, PathPattern, PropOp, Subject, TimeBounds, Trigger,
-};
+use waymark_core::{PathPattern, PropOp, Subject, TimeBounds, Trigger};
+
+use crate::StoreError;
 
 /// Parameters in the order of their `$n` placeholders.
 #[derive(Default)]
@@ -153,65 +154,142 @@ pub(crate) fn condition(t: &Trigger, b: &mut Binds) -> String {
     format!("({})", parts.join(" AND "))
 }
 
-/// The SQL of a visit attribute, aggregated over a visit's events (`GROUP BY visitor_id, session_id`).
-fn visit_attribute(a: &Attribute, b: &mut Binds) -> String {
-    match a {
-        Attribute::EntryPage => {
-            "arg_min(pathname, timestamp) FILTER (WHERE name = 'pageview')".to_string()
+/// The SQL of a visit field, aggregated over a visit's events (`GROUP BY visitor_id, session_id`).
+fn visit_attribute(a: &Field, b: &mut Binds) -> Result<String, StoreError> {
+    Ok(match a {
+        Field::Visit(f) if f.from_pageview() => {
+            let col = if matches!(f, VisitField::EntryPage | VisitField::ExitPage) {
+                "pathname"
+            } else {
+                "hostname"
+            };
+            let pick = if f.from_exit() { "arg_max" } else { "arg_min" };
+            format!("{pick}({col}, timestamp) FILTER (WHERE name = 'pageview')")
         }
-        Attribute::ExitPage => {
-            "arg_max(pathname, timestamp) FILTER (WHERE name = 'pageview')".to_string()
-        }
-        Attribute::Prop(k) => {
+        Field::Visit(VisitField::Referrer) => "arg_min(referrer_domain, timestamp)".to_string(),
+        Field::Visit(f) => format!("arg_min({}, timestamp)", f.name()),
+        Field::VisitProp(k) => {
             let key = b.text(k);
             format!(
                 "arg_min({}, timestamp) FILTER (WHERE list_contains(prop_keys, {key}))",
                 prop_value(&key)
             )
         }
-        other => format!("arg_min({}, timestamp)", other.column().unwrap_or("''")),
+        other => {
+            return Err(StoreError::Invalid(format!(
+                "{other} is not an attribute of visits: break down by a visit field such as channel or prop:variant"
+            )))
+        }
+    })
+}
+
+/// A comparison of `col` with the values.
+fn compare(col: &str, c: &Condition, b: &mut Binds) -> String {
+    let parts: Vec<String> = c
+        .values
+        .iter()
+        .map(|v| {
+            let v = b.text(v);
+            match c.op.positive() {
+                Op::Is => format!("{col} = {v}"),
+                Op::Contains => format!("contains({col}, {v})"),
+                _ => format!("regexp_matches({col}, {v})"),
+            }
+        })
+        .collect();
+    let any = if parts.is_empty() {
+        "false".to_string()
+    } else {
+        format!("({})", parts.join(" OR "))
+    };
+    if c.op.is_negated() {
+        format!("(NOT {any})")
+    } else {
+        any
     }
 }
 
-/// For a visit-attribute filter, its aggregated attribute compared with the value; for an
-/// event filter, whether the visit includes a non-engagement event that compares (as the
-/// Stats API's `e` relation, which leaves engagement events out). Both over a visit's rows
-/// (`GROUP BY visitor_id, session_id`), as a boolean that is never `NULL`.
-fn visit_filter(f: &Filter, b: &mut Binds) -> String {
-    let compare = |col: &str, b: &mut Binds| {
-        let v = b.text(&f.value);
-        match f.op {
-            FilterOp::Is => format!("{col} = {v}"),
-            FilterOp::IsNot => format!("{col} <> {v}"),
-            FilterOp::Contains => format!("contains({col}, {v})"),
-        }
+/// A visit field's value (empty values labelled) compared.
+fn visit_compare(c: &Condition, b: &mut Binds) -> Result<String, StoreError> {
+    let col = format!("coalesce({}, '')", visit_attribute(&c.field, b)?);
+    let col = match c.field.empty_label() {
+        Some(l) => format!("(CASE WHEN {col} = '' THEN '{l}' ELSE {col} END)"),
+        None => col,
     };
-    let event = match &f.on {
-        FilterOn::Visit(a) => {
-            let col = format!("coalesce({}, '')", visit_attribute(a, b));
-            return compare(&col, b);
-        }
-        FilterOn::Page => compare("coalesce(pathname, '')", b),
-        FilterOn::EventProp(k) => {
-            let key = b.text(k);
-            compare(&format!("coalesce({}, '(none)')", prop_value(&key)), b)
-        }
-        FilterOn::Goal(triggers) => {
-            // `=` and `~` name the goals an event must match; `!=` the goal it must not.
-            let any = if triggers.is_empty() {
-                "false".to_string()
-            } else {
-                let parts: Vec<String> = triggers.iter().map(|t| condition(t, b)).collect();
-                format!("({})", parts.join(" OR "))
+    Ok(compare(&col, c, b))
+}
+
+/// A filter tree over a visit's rows (`GROUP BY visitor_id, session_id`), as a boolean that is
+/// never `NULL`. A visit field compares the visit's value; a visit scope ([`Filter::Visit`])
+/// holds when the visit includes a non-engagement event passing the inner comparison (as the
+/// Stats API's `e` relation, which leaves engagement events out).
+fn visit_filter(f: &Filter, goals: &[Goal], b: &mut Binds) -> Result<String, StoreError> {
+    let join = |v: &[Filter], op: &str, b: &mut Binds| -> Result<String, StoreError> {
+        let parts = v
+            .iter()
+            .map(|f| visit_filter(f, goals, b))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(if parts.is_empty() {
+            (if op == "AND" { "true" } else { "false" }).to_string()
+        } else {
+            format!("({})", parts.join(&format!(" {op} ")))
+        })
+    };
+    Ok(match f {
+        Filter::And(v) => join(v, "AND", b)?,
+        Filter::Or(v) => join(v, "OR", b)?,
+        Filter::Not(f) => format!("(NOT {})", visit_filter(f, goals, b)?),
+        Filter::NotInTotals(f) => visit_filter(f, goals, b)?,
+        Filter::Compare(c) if !c.field.is_event() => visit_compare(c, b)?,
+        Filter::Visit(inner) => {
+            let Filter::Compare(c) = inner.as_ref() else {
+                return Err(StoreError::Invalid(
+                    "a visit-scoped filter compares one field".to_string(),
+                ));
             };
-            if f.op == FilterOp::IsNot {
-                format!("NOT {any}")
-            } else {
-                any
+            if !c.field.is_event() {
+                return visit_compare(c, b);
             }
+            let event = match &c.field {
+                Field::Goal => {
+                    let named = Goal::named(c, goals);
+                    let any = if named.is_empty() {
+                        "false".to_string()
+                    } else {
+                        let parts: Vec<String> =
+                            named.iter().map(|g| condition(&g.trigger, b)).collect();
+                        format!("({})", parts.join(" OR "))
+                    };
+                    if c.op.is_negated() {
+                        format!("NOT {any}")
+                    } else {
+                        any
+                    }
+                }
+                Field::Prop(k) => {
+                    let key = b.text(k);
+                    compare(&format!("coalesce({}, '(none)')", prop_value(&key)), c, b)
+                }
+                Field::Event(e) => {
+                    let col = match e {
+                        waymark_core::query::EventField::Page => "pathname",
+                        waymark_core::query::EventField::Name => "name",
+                        waymark_core::query::EventField::Hostname => "hostname",
+                    };
+                    compare(&format!("coalesce({col}, '')"), c, b)
+                }
+                other => {
+                    return Err(StoreError::Invalid(format!("cannot filter by {other}")));
+                }
+            };
+            format!("coalesce(bool_or(name <> 'engagement' AND coalesce({event}, false)), false)")
         }
-    };
-    format!("coalesce(bool_or(name <> 'engagement' AND coalesce({event}, false)), false)")
+        Filter::Compare(c) => {
+            return Err(StoreError::Invalid(format!(
+                "filter {c}: reports filter visits; event filters keep the visits that include a matching event"
+            )))
+        }
+    })
 }
 
 /// The event columns a trigger reads: name, path, properties, and the visit and time its page
@@ -230,8 +308,10 @@ pub(crate) const TRIGGER_COLUMNS: [&str; 7] = [
 pub(crate) struct Scope<'a> {
     pub site: &'a str,
     pub bounds: TimeBounds,
-    pub filters: &'a [Filter],
-    pub breakdown: Option<&'a Attribute>,
+    pub filter: Option<&'a Filter>,
+    /// The site's goals, for goal comparisons in `filter`.
+    pub goals: &'a [Goal],
+    pub breakdown: Option<&'a Field>,
     /// The triggers with engagement conditions (page engagement is attached when any).
     pub engagement: Vec<&'a Trigger>,
     /// Scan the events again for each relation reading `base` rather than materialise it.
@@ -242,7 +322,7 @@ pub(crate) struct Scope<'a> {
 
 /// CTEs ending in `ev`: the scoped events with `seg` (the breakdown value, `''` without one)
 /// and, with `engagement`, `page_engaged_ms` and `page_scroll`. Returns the text after `WITH`.
-pub(crate) fn scoped_events(scope: &Scope<'_>, b: &mut Binds) -> String {
+pub(crate) fn scoped_events(scope: &Scope<'_>, b: &mut Binds) -> Result<String, StoreError> {
     let site = b.text(scope.site);
     let from = b.push(Value::BigInt(scope.bounds.from_ms));
     let to = b.push(Value::BigInt(scope.bounds.to_ms));
@@ -255,15 +335,23 @@ pub(crate) fn scoped_events(scope: &Scope<'_>, b: &mut Binds) -> String {
         "engagement_ms",
         "scroll_depth",
     ]);
-    let visit_attributes = scope.filters.iter().filter_map(|f| match &f.on {
-        FilterOn::Visit(a) => Some(a),
-        _ => None,
-    });
-    for a in visit_attributes.chain(scope.breakdown) {
-        if let Some(c) = a.column() {
-            if !columns.contains(&c) {
-                columns.push(c);
-            }
+    let compared: Vec<&Field> = scope
+        .filter
+        .iter()
+        .flat_map(|f| f.conditions())
+        .map(|(c, _)| &c.field)
+        .collect();
+    for a in compared.into_iter().chain(scope.breakdown) {
+        let c = match a {
+            Field::Visit(VisitField::Referrer) => "referrer_domain",
+            Field::Visit(VisitField::EntryPage | VisitField::ExitPage) => "pathname",
+            Field::Visit(VisitField::EntryPageHostname | VisitField::ExitPageHostname)
+            | Field::Event(waymark_core::query::EventField::Hostname) => "hostname",
+            Field::Visit(f) => f.name(),
+            _ => continue,
+        };
+        if !columns.contains(&c) {
+            columns.push(c);
         }
     }
     let mut ctes = vec![format!(
@@ -281,11 +369,13 @@ pub(crate) fn scoped_events(scope: &Scope<'_>, b: &mut Binds) -> String {
     // page engagement too, and the visits they filter are then read from the engaged rows.
     let mut engagement = scope.engagement.clone();
     let mut filters_engaged = false;
-    for f in scope.filters {
-        if let FilterOn::Goal(ts) = &f.on {
-            for t in ts.iter().filter(|t| t.needs_engagement()) {
-                engagement.push(t);
-                filters_engaged = true;
+    for (c, _) in scope.filter.iter().flat_map(|f| f.conditions()) {
+        if c.field == Field::Goal {
+            for g in Goal::named(c, scope.goals) {
+                if g.trigger.needs_engagement() {
+                    engagement.push(&g.trigger);
+                    filters_engaged = true;
+                }
             }
         }
     }
@@ -321,16 +411,16 @@ pub(crate) fn scoped_events(scope: &Scope<'_>, b: &mut Binds) -> String {
         "paged"
     };
 
-    let need_visits = !scope.filters.is_empty() || scope.breakdown.is_some();
+    let need_visits = scope.filter.is_some() || scope.breakdown.is_some();
     let mut visit_cols = Vec::new();
     let mut wheres = Vec::new();
     if need_visits {
-        for (i, f) in scope.filters.iter().enumerate() {
-            visit_cols.push(format!("{} AS f{i}", visit_filter(f, b)));
-            wheres.push(format!("v.f{i}"));
+        if let Some(f) = scope.filter {
+            visit_cols.push(format!("{} AS f0", visit_filter(f, scope.goals, b)?));
+            wheres.push("v.f0".to_string());
         }
         if let Some(a) = scope.breakdown {
-            visit_cols.push(format!("{} AS seg", visit_attribute(a, b)));
+            visit_cols.push(format!("{} AS seg", visit_attribute(a, b)?));
         }
         let from = if filters_engaged { rows } else { "base" };
         ctes.push(format!(
@@ -358,5 +448,5 @@ pub(crate) fn scoped_events(scope: &Scope<'_>, b: &mut Binds) -> String {
     ctes.push(format!(
         "ev AS (SELECT e.*{seg} FROM {rows} e{visit_join}{filter})"
     ));
-    ctes.join(",\n")
+    Ok(ctes.join(",\n"))
 }

@@ -23,10 +23,10 @@ use duckdb::{Config, Connection};
 use parking_lot::{Condvar, Mutex};
 use waymark_core::{
     Change, Conversion, ConversionCounts, ConversionQuery, Event, Funnel, FunnelCounts,
-    FunnelQuery, Site, TimeBounds,
+    FunnelQuery, Site,
 };
 
-use crate::query::{BreakdownRow, Dimension, Overview, Table};
+use crate::query::Table;
 use crate::{EventStore, StoreError};
 
 /// Memory and thread settings for DuckDB.
@@ -251,24 +251,10 @@ impl EventStore for DuckStore {
         self.read(|c| stats::recent_sessions(c, since_ms))
     }
 
-    fn overview(&self, site: &str, bounds: TimeBounds) -> Result<Overview, StoreError> {
-        self.read(|c| stats::overview(c, site, bounds))
-    }
-
-    fn breakdown(
-        &self,
-        site: &str,
-        bounds: TimeBounds,
-        dimension: Dimension,
-        limit: usize,
-    ) -> Result<Vec<BreakdownRow>, StoreError> {
-        self.read(|c| stats::breakdown(c, site, bounds, dimension, limit))
-    }
-
     fn aggregate(
         &self,
-        query: &waymark_core::stats::AggregateQuery,
-    ) -> Result<waymark_core::stats::AggregateResult, StoreError> {
+        query: &waymark_core::query::AggregateQuery,
+    ) -> Result<waymark_core::query::AggregateResult, StoreError> {
         self.read(|c| aggregate::aggregate(c, query))
     }
 

@@ -2,7 +2,7 @@
 //! the `[[sites]]` definitions of `waymark.toml` (also done by `waymark serve` at start).
 
 use anyhow::{Context, Result};
-use waymark_core::{Conversion, ConversionKind, ConversionValue, Filter, IdentityMode, Trigger};
+use waymark_core::{Condition, Conversion, ConversionKind, ConversionValue, IdentityMode, Trigger};
 use waymark_insight::manage;
 use waymark_store::EventStore;
 
@@ -62,9 +62,9 @@ pub fn run(cmd: ConversionsCommand) -> Result<()> {
 }
 
 /// Parses `--filter` values.
-pub fn filters(raw: &[String]) -> Result<Vec<Filter>> {
+pub fn filters(raw: &[String]) -> Result<Vec<Condition>> {
     raw.iter()
-        .map(|f| Filter::parse(f).map_err(anyhow::Error::msg))
+        .map(|f| Condition::parse(f).map_err(anyhow::Error::msg))
         .collect()
 }
 

@@ -3,7 +3,7 @@
 //! comparison; and `waymark funnel list|add|remove`.
 
 use anyhow::{Context, Result};
-use waymark_core::{Attribute, Funnel, FunnelStep, IdentityMode, StepOrder, Trigger, Window};
+use waymark_core::{Field, Funnel, FunnelStep, IdentityMode, StepOrder, Trigger, Window};
 use waymark_insight::funnel_report::{FunnelReport, StepReport};
 use waymark_insight::manage;
 use waymark_insight::FunnelOptions;
@@ -104,7 +104,7 @@ fn show(a: FunnelShowArgs) -> Result<()> {
     let (period, compare) =
         waymark_insight::resolve_range(&site, &a.range, a.compare.as_deref(), chrono::Utc::now())?;
     let breakdown = match &a.by {
-        Some(b) => Some(Attribute::parse(b).map_err(anyhow::Error::msg)?),
+        Some(b) => Some(Field::parse_breakdown(b).map_err(anyhow::Error::msg)?),
         None => None,
     };
     let opts = FunnelOptions {

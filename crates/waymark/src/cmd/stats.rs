@@ -1,8 +1,9 @@
 //! `waymark stats`: top-line numbers and top breakdowns for a site, in its time zone.
 
 use anyhow::{Context, Result};
+use waymark_core::query::{EventField, Field, VisitField};
 use waymark_core::DateRange;
-use waymark_store::{Dimension, EventStore};
+use waymark_store::EventStore;
 
 use crate::cli::StatsArgs;
 use crate::table::bar;
@@ -15,7 +16,7 @@ pub fn run(args: StatsArgs) -> Result<()> {
         .with_context(|| format!("no site {domain:?}; add it with `waymark site add {domain}`"))?;
     let range: DateRange = args.range.parse()?;
     let bounds = range.bounds(site.tz(), chrono::Utc::now());
-    let o = store.overview(&site.domain, bounds)?;
+    let o = waymark_insight::overview(&store, &site, bounds)?;
     println!("{} — {} ({})", site.domain, args.range, site.timezone);
     println!();
     println!("  visitors        {:>10}", o.visitors);
@@ -23,34 +24,28 @@ pub fn run(args: StatsArgs) -> Result<()> {
     println!("  pageviews       {:>10}", o.pageviews);
     println!("  bounce rate     {:>9.1}%", o.bounce_rate);
     println!("  visit duration  {:>9.0}s", o.visit_duration_s);
-    for (title, dim) in [
-        ("Sources", Dimension::Source),
-        ("Channels", Dimension::Channel),
-        ("Pages", Dimension::Page),
-        ("Countries", Dimension::Country),
-        ("Devices", Dimension::Device),
+    for (title, field) in [
+        ("Sources", Field::Visit(VisitField::Source)),
+        ("Channels", Field::Visit(VisitField::Channel)),
+        ("Pages", Field::Event(EventField::Page)),
+        ("Countries", Field::Visit(VisitField::Country)),
+        ("Devices", Field::Visit(VisitField::Device)),
     ] {
-        let rows = store.breakdown(&site.domain, bounds, dim, args.limit)?;
+        let rows = waymark_insight::top(&store, &site, bounds, field, args.limit)?;
         println!();
         println!("  {title:<30} {:>9}", "visitors");
-        let max = rows.first().map(|r| r.visitors as f64).unwrap_or(0.0);
-        for r in rows {
-            let label = match (r.value.is_empty(), dim) {
-                (false, _) => r.value.as_str(),
-                (true, Dimension::Source) => "Direct / None",
-                (true, _) => "(none)",
-            };
+        let max = rows.first().map(|r| r.1 as f64).unwrap_or(0.0);
+        for (label, visitors) in rows {
             println!(
                 "  {:<30} {:>9}  {}",
-                truncate(label, 30),
-                r.visitors,
-                bar(r.visitors as f64, max, 20)
+                truncate(&label, 30),
+                visitors,
+                bar(visitors as f64, max, 20)
             );
         }
     }
     Ok(())
 }
-
 fn truncate(s: &str, n: usize) -> String {
     if s.chars().count() <= n {
         s.to_string()

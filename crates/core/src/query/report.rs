@@ -1,21 +1,25 @@
-//! The logical queries behind conversion reports and funnels, and their raw answers. They carry
-//! resolved triggers and UTC bounds only, so every backend (DuckDB today, ClickHouse later)
-//! compiles the same question to its own SQL and must give the same numbers.
+//! The queries behind conversion reports and funnels, and their raw answers. They carry
+//! resolved triggers and goals and UTC bounds only, so every backend compiles the same
+//! question and must give the same numbers.
 
 use serde::Serialize;
 
 use crate::funnel::{StepOrder, Window};
 use crate::range::TimeBounds;
-use crate::segment::{Attribute, Filter};
 use crate::trigger::Trigger;
+
+use super::{Field, Filter, Goal};
 
 /// Count visitors and events matching each trigger.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConversionQuery {
     pub site: String,
     pub bounds: TimeBounds,
-    /// Visits are kept only when they pass every filter.
-    pub filters: Vec<Filter>,
+    /// The events counted (reports put each of their filters at visit scope, see
+    /// [`Filter::visits_passing_all`]).
+    pub filter: Option<Filter>,
+    /// The site's goals, for `event:goal` comparisons in `filter`.
+    pub goals: Vec<Goal>,
     pub triggers: Vec<Trigger>,
 }
 
@@ -48,13 +52,16 @@ pub struct TriggerCount {
 pub struct FunnelQuery {
     pub site: String,
     pub bounds: TimeBounds,
-    pub filters: Vec<Filter>,
+    /// The events funnels are built from (see [`ConversionQuery::filter`]).
+    pub filter: Option<Filter>,
+    /// The site's goals, for `event:goal` comparisons in `filter`.
+    pub goals: Vec<Goal>,
     /// The step triggers in order (2 to 20).
     pub steps: Vec<Trigger>,
     pub window: Window,
     pub order: StepOrder,
-    /// Also count per value of this visit attribute.
-    pub breakdown: Option<Attribute>,
+    /// Also count per value of this visit field ([`Field::Visit`] or [`Field::VisitProp`]).
+    pub breakdown: Option<Field>,
 }
 
 /// Visitors reaching one step, and the time it took them from the previous step.
