@@ -208,12 +208,22 @@ fn attempts(unit: &[&Ev], steps: &[usize], order: StepOrder, window: Window) -> 
                         .count(),
                     Window::Duration(_) => level,
                 };
+                // The attempt belongs to the visit where its step 1 happened: the earliest
+                // step-1 event of the window (docs/funnels.md).
+                let opener = unit
+                    .iter()
+                    .filter(|x| {
+                        x.name == steps[0]
+                            && (window == Window::Session
+                                || (x.t >= a.t && within(window, a.t, x.t)))
+                    })
+                    .min_by_key(|x| x.t);
                 if level > 0 {
                     out.push(Attempt {
                         level,
                         t1: a.t,
                         times: Vec::new(),
-                        segment: a.channel,
+                        segment: opener.map_or(a.channel, |x| x.channel),
                     });
                 }
             }

@@ -6,8 +6,12 @@
 pub mod accounts;
 pub mod duck;
 pub mod error;
+pub mod funnel_eval;
+pub mod plan;
 pub mod query;
+pub mod schema;
 pub mod sink;
+pub mod sql;
 
 pub use accounts::{AccessStore, ApiKey, LoginSession, SharedLink, User};
 pub use error::StoreError;

@@ -199,7 +199,8 @@ fn contract(store: &dyn EventStore) {
     assert_eq!(o.events, 6, "engagement events are not counted as events");
     // Sessions: 10 (2 pageviews), 20 (bounce), 21 (pageview + Signup), 30 (Purchase only → bounce).
     assert_eq!(o.bounce_rate, 50.0);
-    assert_eq!(o.visit_duration_s, ((120.0f64 + 5.0 + 60.0) / 4.0).round());
+    // Engagement pings do not lengthen a visit (session 20's ping 5 s after its pageview).
+    assert_eq!(o.visit_duration_s, ((120.0f64 + 60.0) / 4.0).round());
 
     // Groups by local time and props.
     {

@@ -310,7 +310,12 @@ fn dashboard_in_a_real_browser() {
     );
 
     // Keyboard: the rows are real buttons; Tab moves between them with a visible focus ring
-    // and Enter filters.
+    // and Enter filters. The panels load on their own: wait for the page rows first.
+    page.wait_for(
+        "document.querySelectorAll('[data-panel=pages] button.row').length > 1",
+        "the page rows after removing the chip",
+        30,
+    );
     page.js("document.querySelectorAll('[data-panel=pages] button.row')[0].focus()");
     page.press_key("Tab", false);
     let focused = page.js(

@@ -1,11 +1,13 @@
 //! Batched appends through DuckDB's Arrow appender (one data chunk per 2,048 rows, no per-row
-//! SQL). A logged batch and its ingest-log position commit in one transaction.
+//! SQL) into `events_recent`, each event numbered in arrival order (`seq`). A logged batch and
+//! its ingest-log position commit in one transaction. Compaction moves the rows on
+//! ([`super::compact`]).
 
 use std::sync::Arc;
 
 use duckdb::arrow::array::{
-    ArrayRef, BooleanBuilder, Float64Builder, ListBuilder, StringBuilder,
-    TimestampMicrosecondBuilder, UInt32Builder, UInt64Builder, UInt8Builder,
+    ArrayRef, BooleanBuilder, Float64Builder, Int64Array, ListBuilder, StringBuilder,
+    TimestampMicrosecondBuilder, UInt32Builder, UInt64Array, UInt64Builder, UInt8Builder,
 };
 use duckdb::arrow::record_batch::RecordBatch;
 use duckdb::Connection;
@@ -17,30 +19,20 @@ use crate::StoreError;
 /// Rows per Arrow batch handed to the appender.
 const CHUNK: usize = 65_536;
 
-/// Appends `events` to `events_recent`; with `last_seq`, also records the log position, atomically.
-/// Bulk loads (no `last_seq`) are sorted by site and time here and go straight to
-/// `events_sorted`, so they need no clustering pass (and no second copy on disk).
+/// Appends `events` to `events_recent`, numbered from `first_seq`; with `last_seq`, also
+/// records the log position, atomically.
 pub fn append(
     conn: &Connection,
     events: &[Event],
+    first_seq: u64,
     last_seq: Option<u64>,
 ) -> Result<(), StoreError> {
-    let sorted;
-    let (table, events) = if last_seq.is_some() {
-        ("events_recent", events)
-    } else if events.windows(2).all(|w| key(&w[0]) <= key(&w[1])) {
-        ("events_sorted", events)
-    } else {
-        let mut v = events.to_vec();
-        v.sort_by(|a, b| key(a).cmp(&key(b)));
-        sorted = v;
-        ("events_sorted", &sorted[..])
-    };
     transaction(conn, |conn| {
         {
-            let mut app = conn.appender(table)?;
-            for chunk in events.chunks(CHUNK) {
-                app.append_record_batch(to_batch(chunk)?)?;
+            let mut app = conn.appender("events_recent")?;
+            for (i, chunk) in events.chunks(CHUNK).enumerate() {
+                let seq = first_seq + (i * CHUNK) as u64;
+                app.append_record_batch(to_batch(chunk, seq)?)?;
             }
             app.flush()?;
         }
@@ -54,10 +46,6 @@ pub fn append(
     })
 }
 
-fn key(e: &Event) -> (&str, i64) {
-    (&e.site_id, e.timestamp_ms)
-}
-
 macro_rules! strings {
     ($events:expr, $field:ident) => {{
         let mut b = StringBuilder::with_capacity($events.len(), $events.len() * 8);
@@ -68,7 +56,7 @@ macro_rules! strings {
     }};
 }
 
-fn to_batch(events: &[Event]) -> Result<RecordBatch, StoreError> {
+fn to_batch(events: &[Event], first_seq: u64) -> Result<RecordBatch, StoreError> {
     let n = events.len();
     let mut ts = TimestampMicrosecondBuilder::with_capacity(n);
     let mut visitor = UInt64Builder::with_capacity(n);
@@ -126,6 +114,14 @@ fn to_batch(events: &[Event]) -> Result<RecordBatch, StoreError> {
         ("scroll_depth", Arc::new(scroll.finish())),
         ("interactive", Arc::new(interactive.finish())),
         ("idempotency_key", strings!(events, idempotency_key)),
+        (
+            "seq",
+            Arc::new(UInt64Array::from_iter_values(
+                (0..n as u64).map(|i| first_seq + i),
+            )),
+        ),
+        ("page_engaged_ms", Arc::new(Int64Array::new_null(n))),
+        ("page_scroll", Arc::new(Int64Array::new_null(n))),
     ];
     RecordBatch::try_from_iter(columns).map_err(|e| StoreError::Backend(e.to_string()))
 }

@@ -1,23 +1,27 @@
 //! The embedded backend: one DuckDB file in the data directory.
 //!
-//! Layout: new rows land in `events_recent`; [`DuckStore::maintain`] moves them, sorted by site and
-//! time, into `events_sorted`, so each row group holds few sites and small-site queries skip the
-//! rest by zone maps. `events` is a view over both, which is what users query with `waymark sql`.
+//! Layout: new rows land in `events_recent`; [`DuckStore::maintain`] compacts the visits that
+//! went idle ([`compact`]): their events move, sorted by site and time, into `events_sorted`
+//! with their page engagement, and their rows into `visits`, so each row group holds few sites
+//! (small-site queries skip the rest by zone maps) and visit questions read one narrow row per
+//! visit. Queries combine both at query time ([`crate::plan::scope`]). `events` is a view over
+//! both event tables, which is what users query with `waymark sql`, beside `visits`.
 //! Extension auto-install and auto-load are off: the store never touches the network.
 
 mod accounts;
-mod aggregate;
 mod append;
-mod conversions;
+pub mod compact;
 mod definitions;
-mod funnel;
-mod matching;
+pub mod engine;
+mod rebuild;
 mod schema;
 mod sql;
 mod stats;
 mod transaction;
 
 use std::path::{Path, PathBuf};
+
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use duckdb::{Config, Connection};
 use parking_lot::{Condvar, Mutex};
@@ -26,8 +30,15 @@ use waymark_core::{
     FunnelQuery, Site,
 };
 
+use self::compact::Pick;
+use self::engine::DuckEngine;
+use crate::plan::strategy::{visit_source, Precomputed};
+use crate::plan::VisitSource;
 use crate::query::Table;
 use crate::{EventStore, StoreError};
+
+/// A visit with no event for this long has ended: compaction may take it.
+const IDLE_MS: i64 = 30 * 60 * 1000;
 
 /// Memory and thread settings for DuckDB.
 #[derive(Debug, Clone)]
@@ -61,6 +72,11 @@ pub struct DuckStore {
     running: Mutex<usize>,
     read_done: Condvar,
     options: DuckOptions,
+    /// The arrival number of the next appended event (appends hold the writer).
+    next_seq: Mutex<u64>,
+    /// Whether queries read the pre-computed visits (off: every answer from raw events, the
+    /// oracle the differential tests compare with).
+    precomputed: AtomicBool,
 }
 
 /// A running read; dropping it lets a waiting one start.
@@ -100,7 +116,16 @@ impl DuckStore {
         })?;
         // Checkpoint often enough that the WAL stays small even under steady appends.
         conn.execute_batch("SET checkpoint_threshold = '32MB';")?;
+        DuckStore::new(path, conn, options)
+    }
+
+    fn new(path: PathBuf, conn: Connection, options: DuckOptions) -> Result<DuckStore, StoreError> {
         schema::migrate(&conn)?;
+        let next: u64 = conn.query_row(
+            "SELECT coalesce(max(seq), 0)::UBIGINT + 1 FROM events",
+            [],
+            |r| r.get(0),
+        )?;
         Ok(DuckStore {
             path,
             writer: Mutex::new(conn),
@@ -108,7 +133,42 @@ impl DuckStore {
             running: Mutex::new(0),
             read_done: Condvar::new(),
             options,
+            next_seq: Mutex::new(next),
+            precomputed: AtomicBool::new(true),
         })
+    }
+
+    /// Answers from the pre-computed visits (the default) or from raw events only.
+    pub fn set_precomputed(&self, on: bool) {
+        self.precomputed.store(on, Ordering::Relaxed);
+    }
+
+    /// Runs a plan's answer on a reader with the visit source for `site` and `bounds`.
+    fn answer<T>(
+        &self,
+        site: &str,
+        bounds: waymark_core::TimeBounds,
+        props: bool,
+        f: impl FnOnce(&DuckEngine<'_>, VisitSource) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let pre = if self.precomputed.load(Ordering::Relaxed) {
+            Precomputed::Yes
+        } else {
+            Precomputed::No
+        };
+        self.read(|conn| {
+            let engine = DuckEngine { conn };
+            let source = visit_source(&engine, pre, site, bounds, props)?;
+            f(&engine, source)
+        })
+    }
+
+    fn append_numbered(&self, events: &[Event], last_seq: Option<u64>) -> Result<(), StoreError> {
+        let conn = self.writer.lock();
+        let mut next = self.next_seq.lock();
+        append::append(&conn, events, *next, last_seq)?;
+        *next += events.len() as u64;
+        Ok(())
     }
 
     /// Opens a throw-away in-memory store (tests).
@@ -117,15 +177,7 @@ impl DuckStore {
             .enable_autoload_extension(false)?
             .with("autoinstall_known_extensions", "false")?;
         let conn = Connection::open_in_memory_with_flags(config)?;
-        schema::migrate(&conn)?;
-        Ok(DuckStore {
-            path: PathBuf::from(":memory:"),
-            writer: Mutex::new(conn),
-            readers: Mutex::new(Vec::new()),
-            running: Mutex::new(0),
-            read_done: Condvar::new(),
-            options: DuckOptions::default(),
-        })
+        DuckStore::new(PathBuf::from(":memory:"), conn, DuckOptions::default())
     }
 
     /// The database file.
@@ -172,20 +224,10 @@ impl DuckStore {
         self.read(|c| sql::run(c, query))
     }
 
-    /// Moves `events_recent` into `events_sorted`, ordered by site and time.
+    /// Compacts every recent event (tests, shutdown, after bulk loads). Returns the events
+    /// written to `events_sorted`.
     pub fn compact(&self) -> Result<u64, StoreError> {
-        let conn = self.writer.lock();
-        let n: u64 = conn.query_row("SELECT count(*) FROM events_recent", [], |r| r.get(0))?;
-        if n == 0 {
-            return Ok(0);
-        }
-        transaction::transaction(&conn, |c| {
-            Ok(c.execute_batch(
-                "INSERT INTO events_sorted SELECT * FROM events_recent ORDER BY site_id, timestamp;
-                 DELETE FROM events_recent;",
-            )?)
-        })?;
-        Ok(n)
+        compact::compact(&self.writer.lock(), Pick::AllRecent)
     }
 }
 
@@ -204,6 +246,7 @@ impl EventStore for DuckStore {
         let removed = transaction::transaction(&conn, |c| {
             c.execute("DELETE FROM events_sorted WHERE site_id = ?", [domain])?;
             c.execute("DELETE FROM events_recent WHERE site_id = ?", [domain])?;
+            c.execute("DELETE FROM visits WHERE site_id = ?", [domain])?;
             definitions::delete_site_definitions(c, domain)?;
             accounts::delete_site_access(c, domain)?;
             Ok(c.execute("DELETE FROM sites WHERE domain = ?", [domain])?)
@@ -225,13 +268,11 @@ impl EventStore for DuckStore {
     }
 
     fn append(&self, events: &[Event]) -> Result<(), StoreError> {
-        let conn = self.writer.lock();
-        append::append(&conn, events, None)
+        self.append_numbered(events, None)
     }
 
     fn append_logged(&self, events: &[Event], last_seq: u64) -> Result<(), StoreError> {
-        let conn = self.writer.lock();
-        append::append(&conn, events, Some(last_seq))
+        self.append_numbered(events, Some(last_seq))
     }
 
     fn applied_seq(&self) -> Result<u64, StoreError> {
@@ -255,7 +296,10 @@ impl EventStore for DuckStore {
         &self,
         query: &waymark_core::query::AggregateQuery,
     ) -> Result<waymark_core::query::AggregateResult, StoreError> {
-        self.read(|c| aggregate::aggregate(c, query))
+        let props = !crate::plan::aggregate::props_of(query).is_empty();
+        self.answer(&query.site, query.bounds, props, |e, source| {
+            crate::plan::aggregate::answer(e, query, source)
+        })
     }
 
     fn save_conversion(&self, site: &str, conversion: &Conversion) -> Result<Change, StoreError> {
@@ -283,11 +327,20 @@ impl EventStore for DuckStore {
     }
 
     fn conversion_counts(&self, query: &ConversionQuery) -> Result<ConversionCounts, StoreError> {
-        self.read(|c| conversions::counts(c, query))
+        let props = query
+            .filter
+            .as_ref()
+            .is_some_and(|f| !crate::plan::filter::visit_props(Some(f), []).is_empty());
+        self.answer(&query.site, query.bounds, props, |e, source| {
+            crate::plan::conversions::answer(e, query, source)
+        })
     }
 
     fn funnel(&self, query: &FunnelQuery) -> Result<FunnelCounts, StoreError> {
-        self.read(|c| funnel::counts(c, query))
+        let props = !crate::plan::funnel::props_of(query).is_empty();
+        self.answer(&query.site, query.bounds, props, |e, source| {
+            crate::plan::funnel::answer(e, query, source)
+        })
     }
 
     fn save_user(&self, user: &crate::User) -> Result<bool, StoreError> {
@@ -315,21 +368,42 @@ impl EventStore for DuckStore {
     }
 
     fn maintain(&self) -> Result<(), StoreError> {
-        let pending: u64 =
-            self.writer
-                .lock()
-                .query_row("SELECT count(*) FROM events_recent", [], |r| r.get(0))?;
-        if pending >= self.options.compact_rows {
-            let moved = self.compact()?;
-            tracing::debug!(moved, "clustered recent events by site");
+        let conn = self.writer.lock();
+        let (pending, oldest): (u64, Option<i64>) = conn.query_row(
+            "SELECT count(*), epoch_ms(min(timestamp)) FROM events_recent",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        let now = chrono_now_ms();
+        // Visits that ended move on; a flood is taken whole (split visits are rebuilt later).
+        let pick = if pending >= self.options.compact_rows.saturating_mul(20) {
+            Some(Pick::AllRecent)
+        } else if pending >= self.options.compact_rows / 10
+            || oldest.is_some_and(|t| t < now - IDLE_MS)
+        {
+            Some(Pick::IdleRecent {
+                before_ms: now - IDLE_MS,
+            })
+        } else {
+            None
+        };
+        if let Some(pick) = pick {
+            let moved = compact::compact(&conn, pick)?;
+            tracing::debug!(moved, "compacted visits");
         }
-        self.writer.lock().execute_batch("CHECKPOINT")?;
+        conn.execute_batch("CHECKPOINT")?;
         Ok(())
     }
 
     fn checkpoint(&self) -> Result<(), StoreError> {
-        self.compact()?;
+        compact::compact(&self.writer.lock(), Pick::AllRecent)?;
         self.writer.lock().execute_batch("FORCE CHECKPOINT")?;
         Ok(())
     }
+}
+
+fn chrono_now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
 }

@@ -1,12 +1,15 @@
 //! Schema and numbered migrations. Each migration runs once, in a transaction, and bumps
 //! `schema_version`; a store written by a newer Waymark is refused rather than damaged.
+//! Migrations are history: their text never changes once released; the current layout is
+//! [`crate::schema`]'s catalogue, which migration 5 reaches.
 
 use duckdb::Connection;
 
+use crate::schema::{ColType, Column, EVENT_COLUMNS, VISIT_COLUMNS};
 use crate::StoreError;
 
-/// The event columns, in storage order (shared by both event tables and the appender).
-pub const EVENT_COLUMNS: &str = "
+/// The event columns of the first release (migration 1).
+const EVENT_COLUMNS_V1: &str = "
     site_id VARCHAR NOT NULL,
     timestamp TIMESTAMP NOT NULL,
     visitor_id UBIGINT NOT NULL,
@@ -51,8 +54,8 @@ fn migrations() -> Vec<String> {
          );
          CREATE TABLE ingest_state (id INTEGER PRIMARY KEY, applied_seq UBIGINT NOT NULL);
          INSERT INTO ingest_state VALUES (1, 0);
-         CREATE TABLE events_sorted ({EVENT_COLUMNS});
-         CREATE TABLE events_recent ({EVENT_COLUMNS});
+         CREATE TABLE events_sorted ({EVENT_COLUMNS_V1});
+         CREATE TABLE events_recent ({EVENT_COLUMNS_V1});
          CREATE VIEW events AS
              SELECT * FROM events_sorted UNION ALL SELECT * FROM events_recent;"
         ),
@@ -129,7 +132,70 @@ fn migrations() -> Vec<String> {
              created_ms BIGINT NOT NULL
          );"
         .to_string(),
+        // 5: arrival order, page engagement and the visits table (see `crate::schema`). The
+        // columns start empty; `super::rebuild::after_v5` fills them for existing events.
+        format!(
+            "ALTER TABLE events_sorted ADD COLUMN seq UBIGINT DEFAULT 0;
+             ALTER TABLE events_sorted ADD COLUMN page_engaged_ms BIGINT;
+             ALTER TABLE events_sorted ADD COLUMN page_scroll BIGINT;
+             ALTER TABLE events_recent ADD COLUMN seq UBIGINT DEFAULT 0;
+             ALTER TABLE events_recent ADD COLUMN page_engaged_ms BIGINT;
+             ALTER TABLE events_recent ADD COLUMN page_scroll BIGINT;
+             DROP VIEW events;
+             CREATE VIEW events AS
+                 SELECT {user} FROM events_sorted UNION ALL SELECT {user} FROM events_recent;
+             CREATE TABLE visits ({visits});",
+            user = user_columns(),
+            visits = ddl(VISIT_COLUMNS),
+        ),
     ]
+}
+
+/// A column's DuckDB type.
+fn duck_type(t: ColType) -> &'static str {
+    match t {
+        ColType::Text => "VARCHAR",
+        ColType::TextList => "VARCHAR[]",
+        ColType::U64 => "UBIGINT",
+        ColType::I64 => "BIGINT",
+        ColType::U32 => "UINTEGER",
+        ColType::U8 => "UTINYINT",
+        ColType::F64 => "DOUBLE",
+        ColType::Bool => "BOOLEAN",
+        ColType::Time => "TIMESTAMP",
+    }
+}
+
+/// Column definitions for `CREATE TABLE`.
+pub fn ddl(cols: &[Column]) -> String {
+    cols.iter()
+        .map(|c| {
+            format!(
+                "{} {}{}",
+                c.name,
+                duck_type(c.ty),
+                if c.nullable { "" } else { " NOT NULL" }
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The event columns users see in the `events` view.
+pub fn user_columns() -> String {
+    crate::schema::user_event_columns()
+        .map(|c| c.name)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Every event column, in storage order.
+pub fn event_columns() -> String {
+    EVENT_COLUMNS
+        .iter()
+        .map(|c| c.name)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Brings the schema up to date.
@@ -149,6 +215,9 @@ pub fn migrate(conn: &Connection) -> Result<(), StoreError> {
         let version = i as i64 + 1;
         super::transaction::transaction(conn, |c| {
             c.execute_batch(sql)?;
+            if version == 5 {
+                super::rebuild::after_v5(c)?;
+            }
             c.execute("INSERT INTO schema_version VALUES (?)", [version])?;
             Ok(())
         })?;
