@@ -21,7 +21,7 @@
 
 use serde::Deserialize;
 use waymark_core::{Change, Conversion, Funnel, IdentityMode, Site, StepSource};
-use waymark_store::EventStore;
+use waymark_store::Store;
 
 use crate::manage::{apply_template, check_steps, Applied};
 use crate::templates::template;
@@ -52,7 +52,7 @@ fn at(i: usize, what: &str, j: usize, name: &str, e: impl std::fmt::Display) -> 
 /// funnels (for the identity mode), and that each funnel step names a conversion that exists
 /// in the store, a template, or the same table.
 fn check(
-    store: &dyn EventStore,
+    store: &dyn Store,
     defs: &[SiteDefinitions],
     mode: IdentityMode,
 ) -> Result<(), InsightError> {
@@ -105,7 +105,7 @@ fn check(
 /// Applies the definitions: sites, templates (creating what is missing), then conversions and
 /// funnels (created or updated by name). Logs and returns every change.
 pub fn apply_definitions(
-    store: &dyn EventStore,
+    store: &dyn Store,
     defs: &[SiteDefinitions],
     mode: IdentityMode,
 ) -> Result<Vec<Applied>, InsightError> {

@@ -9,7 +9,7 @@ use waymark_core::{
     Conversion, ConversionQuery, ConversionValue, Field, Filter, Funnel, FunnelCounts, FunnelQuery,
     Goal, StepCount, StepOrder, StepSource, TimeBounds, Trigger,
 };
-use waymark_store::EventStore;
+use waymark_store::Store;
 
 use crate::manage::check_steps;
 use crate::{percent, InsightError};
@@ -297,7 +297,7 @@ pub fn resolve_steps(funnel: &Funnel, known: &[Conversion]) -> Result<Vec<Trigge
 
 /// The value of completing the funnel: its final step's conversion value.
 fn final_value(
-    store: &dyn EventStore,
+    store: &dyn Store,
     site: &str,
     funnel: &Funnel,
     known: &[Conversion],
@@ -343,7 +343,7 @@ fn final_value(
 
 /// Computes the report for a saved or ad-hoc funnel.
 pub fn funnel_report(
-    store: &dyn EventStore,
+    store: &dyn Store,
     site: &str,
     funnel: &Funnel,
     opts: &FunnelOptions,

@@ -62,7 +62,7 @@ impl InsightError {
 
 /// Looks up a site by domain (normalised as the Events API does).
 pub fn site(
-    store: &dyn waymark_store::EventStore,
+    store: &dyn waymark_store::Store,
     domain: &str,
 ) -> Result<waymark_core::Site, InsightError> {
     let domain = waymark_core::site::normalize_domain(domain);

@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 use waymark_core::{Change, Conversion, Funnel, IdentityMode, StepSource};
-use waymark_store::EventStore;
+use waymark_store::Store;
 
 use crate::templates::template;
 use crate::InsightError;
@@ -32,7 +32,7 @@ impl std::fmt::Display for Applied {
 
 /// Validates and saves a conversion (create or update by name).
 pub fn save_conversion(
-    store: &dyn EventStore,
+    store: &dyn Store,
     site: &str,
     conversion: &Conversion,
 ) -> Result<Change, InsightError> {
@@ -42,11 +42,7 @@ pub fn save_conversion(
 }
 
 /// Deletes a conversion unless a funnel uses it.
-pub fn delete_conversion(
-    store: &dyn EventStore,
-    site: &str,
-    name: &str,
-) -> Result<(), InsightError> {
+pub fn delete_conversion(store: &dyn Store, site: &str, name: &str) -> Result<(), InsightError> {
     let site = crate::site(store, site)?;
     let users: Vec<String> = store
         .funnels(&site.domain)?
@@ -72,7 +68,7 @@ pub fn delete_conversion(
 
 /// Checks a funnel against the site's conversions and the identity mode, then saves it.
 pub fn save_funnel(
-    store: &dyn EventStore,
+    store: &dyn Store,
     site: &str,
     funnel: &Funnel,
     mode: IdentityMode,
@@ -112,7 +108,7 @@ fn suggestion(name: &str, known: &[Conversion]) -> String {
 }
 
 /// Deletes a funnel.
-pub fn delete_funnel(store: &dyn EventStore, site: &str, name: &str) -> Result<(), InsightError> {
+pub fn delete_funnel(store: &dyn Store, site: &str, name: &str) -> Result<(), InsightError> {
     let site = crate::site(store, site)?;
     if !store.delete_funnel(&site.domain, name)? {
         return Err(InsightError::not_found("funnel", name, ""));
@@ -122,7 +118,7 @@ pub fn delete_funnel(store: &dyn EventStore, site: &str, name: &str) -> Result<(
 
 /// Finds a saved conversion by name (exact, else case-insensitive).
 pub fn find_conversion(
-    store: &dyn EventStore,
+    store: &dyn Store,
     site: &str,
     name: &str,
 ) -> Result<Conversion, InsightError> {
@@ -137,7 +133,7 @@ pub fn find_conversion(
 }
 
 /// Finds a saved funnel by name (exact, else case-insensitive).
-pub fn find_funnel(store: &dyn EventStore, site: &str, name: &str) -> Result<Funnel, InsightError> {
+pub fn find_funnel(store: &dyn Store, site: &str, name: &str) -> Result<Funnel, InsightError> {
     let all = store.funnels(site)?;
     let names: Vec<String> = all.iter().map(|f| f.name.clone()).collect();
     pick(all, name, |f| &f.name).ok_or_else(|| {
@@ -159,7 +155,7 @@ fn pick<T>(all: Vec<T>, name: &str, key: impl Fn(&T) -> &String) -> Option<T> {
 /// Applies a business template: creates its conversions and its funnel where no definition of
 /// that name exists; existing ones are kept as they are (reported `unchanged`).
 pub fn apply_template(
-    store: &dyn EventStore,
+    store: &dyn Store,
     site: &str,
     id: &str,
 ) -> Result<Vec<Applied>, InsightError> {

@@ -3,7 +3,7 @@
 
 use waymark_core::query::{AggregateQuery, Field, Metric};
 use waymark_core::{Site, TimeBounds};
-use waymark_store::EventStore;
+use waymark_store::Store;
 
 use crate::InsightError;
 
@@ -36,7 +36,7 @@ fn query(site: &Site, bounds: TimeBounds, metrics: Vec<Metric>) -> AggregateQuer
 
 /// Visitors, visits, pageviews, bounce rate and visit duration.
 pub fn overview(
-    store: &dyn EventStore,
+    store: &dyn Store,
     site: &Site,
     bounds: TimeBounds,
 ) -> Result<Overview, InsightError> {
@@ -69,7 +69,7 @@ pub fn overview(
 
 /// The `limit` values of `field` with the most visitors, labelled as answers show them.
 pub fn top(
-    store: &dyn EventStore,
+    store: &dyn Store,
     site: &Site,
     bounds: TimeBounds,
     field: Field,

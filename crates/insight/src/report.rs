@@ -8,7 +8,7 @@ use waymark_core::{
     Condition, Conversion, ConversionKind, ConversionQuery, ConversionValue, TimeBounds,
     TriggerCount,
 };
-use waymark_store::EventStore;
+use waymark_store::Store;
 
 use crate::{percent, InsightError};
 
@@ -157,7 +157,7 @@ pub(crate) fn revenue_of(value: &ConversionValue, row: &TriggerCount) -> Option<
 
 /// Reports `conversions` (all the site's when `None`) for `bounds` and `filters`.
 pub fn conversion_report(
-    store: &dyn EventStore,
+    store: &dyn Store,
     site: &str,
     bounds: TimeBounds,
     filters: &[Condition],
@@ -173,7 +173,7 @@ pub fn conversion_report(
 
 /// Reports `conversions` (all the site's when `None`) as `opts` asks, with the comparison.
 pub fn conversion_report_with(
-    store: &dyn EventStore,
+    store: &dyn Store,
     site: &str,
     opts: &ConversionOptions,
     conversions: Option<Vec<Conversion>>,

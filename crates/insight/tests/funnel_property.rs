@@ -9,7 +9,7 @@ use proptest::prelude::*;
 use waymark_core::query::VisitField;
 use waymark_core::{Event, Field, FunnelQuery, Site, StepCount, StepOrder, TimeBounds, Window};
 use waymark_store::duck::DuckStore;
-use waymark_store::EventStore;
+use waymark_store::{ConfigStore, EventStore};
 
 const SITE: &str = "prop.example";
 const T0: i64 = 1_767_225_600_000;

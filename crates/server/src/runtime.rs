@@ -22,8 +22,7 @@ use waymark_collect::batcher::{run_batcher, BatchPolicy};
 use waymark_collect::ingest_log::IngestLog;
 use waymark_collect::salt::SaltStore;
 use waymark_collect::Collector;
-use waymark_store::duck::{DuckOptions, DuckStore};
-use waymark_store::{EventStore, StoreSink};
+use waymark_store::{Store, StoreConfig, StoreSink};
 
 use crate::state::AppState;
 use crate::ServerConfig;
@@ -151,14 +150,11 @@ pub async fn start(config: ServerConfig) -> Result<Running, ServerError> {
 }
 
 fn open(config: ServerConfig) -> Result<(Arc<AppState>, std::thread::JoinHandle<()>), ServerError> {
-    let store: Arc<dyn EventStore> = Arc::new(DuckStore::open(
-        &config.data_dir,
-        DuckOptions {
-            memory_limit: config.memory_limit.clone(),
-            threads: config.threads,
-            ..DuckOptions::default()
-        },
-    )?);
+    let store: Arc<dyn Store> = waymark_store::open(&StoreConfig {
+        memory_limit: config.memory_limit.clone(),
+        threads: config.threads,
+        ..StoreConfig::embedded(&config.data_dir)
+    })?;
 
     // Replay whatever the log holds beyond what the store has.
     let applied = store.applied_seq()?;

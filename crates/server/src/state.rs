@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use waymark_collect::ingest_log::LogHandle;
 use waymark_collect::Collector;
-use waymark_store::EventStore;
+use waymark_store::Store;
 
 use crate::ServerConfig;
 
@@ -13,5 +13,5 @@ pub struct AppState {
     pub config: ServerConfig,
     pub collector: Arc<Collector>,
     pub log: LogHandle,
-    pub store: Arc<dyn EventStore>,
+    pub store: Arc<dyn Store>,
 }

@@ -1,7 +1,7 @@
 //! Dashboard accounts: users (with argon2 PHC password hashes, never plain text), login
 //! sessions (stored by a hash of the session id, never the id itself), per-site grants,
 //! personal API keys (stored by digest) and shared links. Plain data, no backend types: the
-//! server hashes passwords, ids and keys before they reach a store.
+//! server hashes passwords, ids and keys before they reach a store ([`crate::ConfigStore`]).
 
 /// A dashboard user.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,46 +68,4 @@ pub struct SharedLink {
     pub created_by: String,
     /// Creation time, UTC milliseconds.
     pub created_ms: i64,
-}
-
-/// Access control data: per-site grants for users, personal API keys and shared links.
-/// Every [`crate::EventStore`] implements it.
-pub trait AccessStore: Send + Sync {
-    /// Every `(email, site)` grant, ordered by email then site.
-    fn grants(&self) -> Result<Vec<(String, String)>, crate::StoreError>;
-    /// The sites granted to one user.
-    fn grants_of(&self, email: &str) -> Result<Vec<String>, crate::StoreError> {
-        Ok(self
-            .grants()?
-            .into_iter()
-            .filter(|(e, _)| e == email)
-            .map(|(_, s)| s)
-            .collect())
-    }
-    /// Grants a user read access to a site. Returns whether the grant is new.
-    fn grant(&self, email: &str, site: &str) -> Result<bool, crate::StoreError>;
-    /// Removes a grant. Returns whether it existed.
-    fn revoke(&self, email: &str, site: &str) -> Result<bool, crate::StoreError>;
-    /// Replaces all of a user's grants.
-    fn set_grants(&self, email: &str, sites: &[String]) -> Result<(), crate::StoreError>;
-
-    /// Stores a new API key.
-    fn save_api_key(&self, key: &ApiKey) -> Result<(), crate::StoreError>;
-    /// All API keys, oldest first.
-    fn api_keys(&self) -> Result<Vec<ApiKey>, crate::StoreError>;
-    /// The key with this digest.
-    fn api_key_by_hash(&self, key_hash: &str) -> Result<Option<ApiKey>, crate::StoreError>;
-    /// Deletes a key. Returns whether it existed.
-    fn delete_api_key(&self, id: &str) -> Result<bool, crate::StoreError>;
-    /// Records that a key was used.
-    fn touch_api_key(&self, id: &str, used_ms: i64) -> Result<(), crate::StoreError>;
-
-    /// Stores a new shared link.
-    fn save_shared_link(&self, link: &SharedLink) -> Result<(), crate::StoreError>;
-    /// A site's shared links, oldest first.
-    fn shared_links(&self, site: &str) -> Result<Vec<SharedLink>, crate::StoreError>;
-    /// The link with this token.
-    fn shared_link_by_token(&self, token: &str) -> Result<Option<SharedLink>, crate::StoreError>;
-    /// Deletes a site's link. Returns whether it existed.
-    fn delete_shared_link(&self, site: &str, id: &str) -> Result<bool, crate::StoreError>;
 }

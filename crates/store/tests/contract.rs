@@ -4,7 +4,7 @@
 use waymark_core::query::*;
 use waymark_core::{Event, Prop, Site, TimeBounds};
 use waymark_store::duck::{DuckOptions, DuckStore};
-use waymark_store::EventStore;
+use waymark_store::{ConfigStore, EventStore, Store};
 
 /// Top-line numbers through the aggregate query.
 #[derive(Debug, PartialEq)]
@@ -32,7 +32,7 @@ fn query(site: &str, bounds: TimeBounds, metrics: Vec<Metric>, dims: Vec<Field>)
     }
 }
 
-fn overview(store: &dyn EventStore, site: &str, bounds: TimeBounds) -> Overview {
+fn overview(store: &dyn Store, site: &str, bounds: TimeBounds) -> Overview {
     use Metric::*;
     let q = query(
         site,
@@ -60,7 +60,7 @@ fn overview(store: &dyn EventStore, site: &str, bounds: TimeBounds) -> Overview 
 
 /// `(value, visitors, visits)` per value of `field` (pageviews for `event:page`).
 fn breakdown(
-    store: &dyn EventStore,
+    store: &dyn Store,
     site: &str,
     bounds: TimeBounds,
     field: Field,
@@ -151,7 +151,7 @@ fn fixture() -> Vec<Event> {
     ]
 }
 
-fn contract(store: &dyn EventStore) {
+fn contract(store: &dyn Store) {
     // Sites.
     store
         .add_site(&Site::new("a.example", "UTC").unwrap())

@@ -7,7 +7,7 @@ use waymark_core::{
     FunnelStep, Goal, Prop, Site, StepOrder, TimeBounds, Trigger, Window,
 };
 use waymark_store::duck::{DuckOptions, DuckStore};
-use waymark_store::EventStore;
+use waymark_store::{ConfigStore, EventStore, Store};
 
 const SITE: &str = "shop.example";
 const T0: i64 = 1_767_225_600_000;

@@ -10,7 +10,7 @@ use waymark_core::{
     Window,
 };
 use waymark_store::duck::DuckStore;
-use waymark_store::EventStore;
+use waymark_store::{ConfigStore, EventStore};
 
 const SITE: &str = "shop.example";
 const T0: i64 = 1_767_225_600_000; // 2026-01-01T00:00:00Z

@@ -5,8 +5,7 @@
 use duckdb::{params, Connection, OptionalExt};
 
 use super::transaction::transaction;
-use super::DuckStore;
-use crate::{AccessStore, ApiKey, LoginSession, SharedLink, StoreError, User};
+use crate::{ApiKey, LoginSession, SharedLink, StoreError, User};
 
 /// Creates or replaces a user. A new password ends the user's sessions: resetting a
 /// compromised account must lock out whoever signed in with the old one.
@@ -89,12 +88,12 @@ pub fn delete_session(conn: &Connection, id_hash: &str) -> Result<bool, StoreErr
     Ok(conn.execute("DELETE FROM login_sessions WHERE id_hash = ?", [id_hash])? > 0)
 }
 
-const KEY_COLUMNS: &str =
+pub(super) const KEY_COLUMNS: &str =
     "id, email, name, prefix, key_hash, scopes, created_ms, last_used_ms FROM api_keys";
-const LINK_COLUMNS: &str =
+pub(super) const LINK_COLUMNS: &str =
     "id, site_id, name, token, password_hash, created_by, created_ms FROM shared_links";
 
-fn key_row(r: &duckdb::Row<'_>) -> duckdb::Result<ApiKey> {
+pub(super) fn key_row(r: &duckdb::Row<'_>) -> duckdb::Result<ApiKey> {
     let scopes: String = r.get(5)?;
     Ok(ApiKey {
         id: r.get(0)?,
@@ -108,7 +107,7 @@ fn key_row(r: &duckdb::Row<'_>) -> duckdb::Result<ApiKey> {
     })
 }
 
-fn link_row(r: &duckdb::Row<'_>) -> duckdb::Result<SharedLink> {
+pub(super) fn link_row(r: &duckdb::Row<'_>) -> duckdb::Result<SharedLink> {
     Ok(SharedLink {
         id: r.get(0)?,
         site: r.get(1)?,
@@ -120,7 +119,7 @@ fn link_row(r: &duckdb::Row<'_>) -> duckdb::Result<SharedLink> {
     })
 }
 
-fn now_ms() -> i64 {
+pub(super) fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
@@ -134,159 +133,11 @@ pub(super) fn delete_site_access(c: &Connection, site: &str) -> Result<(), Store
     Ok(())
 }
 
-impl AccessStore for DuckStore {
-    fn grants(&self) -> Result<Vec<(String, String)>, StoreError> {
-        self.read(|c| {
-            let mut stmt =
-                c.prepare("SELECT email, site_id FROM site_grants ORDER BY email, site_id")?;
-            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-            Ok(rows.collect::<Result<Vec<_>, _>>()?)
-        })
-    }
-
-    fn grant(&self, email: &str, site: &str) -> Result<bool, StoreError> {
-        transaction(&self.writer.lock(), |c| {
-            let existed: i64 = c.query_row(
-                "SELECT count(*) FROM site_grants WHERE email = ? AND site_id = ?",
-                [email, site],
-                |r| r.get(0),
-            )?;
-            if existed > 0 {
-                return Ok(false);
-            }
-            c.execute(
-                "INSERT INTO site_grants (email, site_id, created_ms) VALUES (?, ?, ?)",
-                params![email, site, now_ms()],
-            )?;
-            Ok(true)
-        })
-    }
-
-    fn revoke(&self, email: &str, site: &str) -> Result<bool, StoreError> {
-        Ok(self.writer.lock().execute(
-            "DELETE FROM site_grants WHERE email = ? AND site_id = ?",
-            [email, site],
-        )? > 0)
-    }
-
-    fn set_grants(&self, email: &str, sites: &[String]) -> Result<(), StoreError> {
-        transaction(&self.writer.lock(), |c| {
-            c.execute("DELETE FROM site_grants WHERE email = ?", [email])?;
-            let now = now_ms();
-            let mut seen = std::collections::BTreeSet::new();
-            for site in sites.iter().filter(|s| seen.insert(s.as_str())) {
-                c.execute(
-                    "INSERT INTO site_grants (email, site_id, created_ms) VALUES (?, ?, ?)",
-                    params![email, site, now],
-                )?;
-            }
-            Ok(())
-        })
-    }
-
-    fn save_api_key(&self, key: &ApiKey) -> Result<(), StoreError> {
-        self.writer.lock().execute(
-            "INSERT INTO api_keys (id, email, name, prefix, key_hash, scopes, created_ms, last_used_ms)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            params![
-                key.id,
-                key.email,
-                key.name,
-                key.prefix,
-                key.key_hash,
-                key.scopes.join(" "),
-                key.created_ms,
-                key.last_used_ms
-            ],
-        )?;
-        Ok(())
-    }
-
-    fn api_keys(&self) -> Result<Vec<ApiKey>, StoreError> {
-        self.read(|c| {
-            let mut stmt = c.prepare(&format!("SELECT {KEY_COLUMNS} ORDER BY created_ms, id"))?;
-            let rows = stmt.query_map([], key_row)?;
-            Ok(rows.collect::<Result<Vec<_>, _>>()?)
-        })
-    }
-
-    fn api_key_by_hash(&self, key_hash: &str) -> Result<Option<ApiKey>, StoreError> {
-        self.read(|c| {
-            Ok(c.query_row(
-                &format!("SELECT {KEY_COLUMNS} WHERE key_hash = ?"),
-                [key_hash],
-                key_row,
-            )
-            .optional()?)
-        })
-    }
-
-    fn delete_api_key(&self, id: &str) -> Result<bool, StoreError> {
-        Ok(self
-            .writer
-            .lock()
-            .execute("DELETE FROM api_keys WHERE id = ?", [id])?
-            > 0)
-    }
-
-    fn touch_api_key(&self, id: &str, used_ms: i64) -> Result<(), StoreError> {
-        self.writer.lock().execute(
-            "UPDATE api_keys SET last_used_ms = ? WHERE id = ?",
-            params![used_ms, id],
-        )?;
-        Ok(())
-    }
-
-    fn save_shared_link(&self, link: &SharedLink) -> Result<(), StoreError> {
-        self.writer.lock().execute(
-            "INSERT INTO shared_links (id, site_id, name, token, password_hash, created_by, created_ms)
-             VALUES (?, ?, ?, ?, ?, ?, ?)",
-            params![
-                link.id,
-                link.site,
-                link.name,
-                link.token,
-                link.password_hash,
-                link.created_by,
-                link.created_ms
-            ],
-        )?;
-        Ok(())
-    }
-
-    fn shared_links(&self, site: &str) -> Result<Vec<SharedLink>, StoreError> {
-        self.read(|c| {
-            let mut stmt = c.prepare(&format!(
-                "SELECT {LINK_COLUMNS} WHERE site_id = ? ORDER BY created_ms, id"
-            ))?;
-            let rows = stmt.query_map([site], link_row)?;
-            Ok(rows.collect::<Result<Vec<_>, _>>()?)
-        })
-    }
-
-    fn shared_link_by_token(&self, token: &str) -> Result<Option<SharedLink>, StoreError> {
-        self.read(|c| {
-            Ok(c.query_row(
-                &format!("SELECT {LINK_COLUMNS} WHERE token = ?"),
-                [token],
-                link_row,
-            )
-            .optional()?)
-        })
-    }
-
-    fn delete_shared_link(&self, site: &str, id: &str) -> Result<bool, StoreError> {
-        Ok(self.writer.lock().execute(
-            "DELETE FROM shared_links WHERE site_id = ? AND id = ?",
-            [site, id],
-        )? > 0)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::EventStore;
+    use crate::duck::DuckStore;
+    use crate::{ConfigStore, Store};
 
     #[test]
     fn a_new_password_ends_the_users_sessions() {

@@ -11,6 +11,7 @@
 mod accounts;
 mod append;
 pub mod compact;
+mod config;
 mod definitions;
 pub mod engine;
 mod rebuild;
@@ -25,10 +26,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use duckdb::{Config, Connection};
 use parking_lot::{Condvar, Mutex};
-use waymark_core::{
-    Change, Conversion, ConversionCounts, ConversionQuery, Event, Funnel, FunnelCounts,
-    FunnelQuery, Site,
-};
+use waymark_core::{ConversionCounts, ConversionQuery, Event, FunnelCounts, FunnelQuery};
 
 use self::compact::Pick;
 use self::engine::DuckEngine;
@@ -219,11 +217,6 @@ impl DuckStore {
         out
     }
 
-    /// Runs arbitrary SQL and returns the result as text (`waymark sql`).
-    pub fn sql(&self, query: &str) -> Result<Table, StoreError> {
-        self.read(|c| sql::run(c, query))
-    }
-
     /// Compacts every recent event (tests, shutdown, after bulk loads). Returns the events
     /// written to `events_sorted`.
     pub fn compact(&self) -> Result<u64, StoreError> {
@@ -232,41 +225,6 @@ impl DuckStore {
 }
 
 impl EventStore for DuckStore {
-    fn add_site(&self, site: &Site) -> Result<(), StoreError> {
-        self.writer.lock().execute(
-            "INSERT INTO sites (domain, timezone) VALUES (?, ?)
-             ON CONFLICT (domain) DO UPDATE SET timezone = excluded.timezone",
-            duckdb::params![site.domain, site.timezone],
-        )?;
-        Ok(())
-    }
-
-    fn remove_site(&self, domain: &str) -> Result<bool, StoreError> {
-        let conn = self.writer.lock();
-        let removed = transaction::transaction(&conn, |c| {
-            c.execute("DELETE FROM events_sorted WHERE site_id = ?", [domain])?;
-            c.execute("DELETE FROM events_recent WHERE site_id = ?", [domain])?;
-            c.execute("DELETE FROM visits WHERE site_id = ?", [domain])?;
-            definitions::delete_site_definitions(c, domain)?;
-            accounts::delete_site_access(c, domain)?;
-            Ok(c.execute("DELETE FROM sites WHERE domain = ?", [domain])?)
-        })?;
-        Ok(removed > 0)
-    }
-
-    fn sites(&self) -> Result<Vec<Site>, StoreError> {
-        self.read(|c| {
-            let mut stmt = c.prepare("SELECT domain, timezone FROM sites ORDER BY domain")?;
-            let rows = stmt.query_map([], |r| {
-                Ok(Site {
-                    domain: r.get(0)?,
-                    timezone: r.get(1)?,
-                })
-            })?;
-            Ok(rows.collect::<Result<Vec<_>, _>>()?)
-        })
-    }
-
     fn append(&self, events: &[Event]) -> Result<(), StoreError> {
         self.append_numbered(events, None)
     }
@@ -302,30 +260,6 @@ impl EventStore for DuckStore {
         })
     }
 
-    fn save_conversion(&self, site: &str, conversion: &Conversion) -> Result<Change, StoreError> {
-        definitions::save_conversion(&self.writer.lock(), site, conversion)
-    }
-
-    fn conversions(&self, site: &str) -> Result<Vec<Conversion>, StoreError> {
-        self.read(|c| definitions::conversions(c, site))
-    }
-
-    fn delete_conversion(&self, site: &str, name: &str) -> Result<bool, StoreError> {
-        definitions::delete_conversion(&self.writer.lock(), site, name)
-    }
-
-    fn save_funnel(&self, site: &str, funnel: &Funnel) -> Result<Change, StoreError> {
-        definitions::save_funnel(&self.writer.lock(), site, funnel)
-    }
-
-    fn funnels(&self, site: &str) -> Result<Vec<Funnel>, StoreError> {
-        self.read(|c| definitions::funnels(c, site))
-    }
-
-    fn delete_funnel(&self, site: &str, name: &str) -> Result<bool, StoreError> {
-        definitions::delete_funnel(&self.writer.lock(), site, name)
-    }
-
     fn conversion_counts(&self, query: &ConversionQuery) -> Result<ConversionCounts, StoreError> {
         let props = query
             .filter
@@ -343,28 +277,18 @@ impl EventStore for DuckStore {
         })
     }
 
-    fn save_user(&self, user: &crate::User) -> Result<bool, StoreError> {
-        accounts::save_user(&self.writer.lock(), user)
+    fn delete_site_events(&self, domain: &str) -> Result<(), StoreError> {
+        let conn = self.writer.lock();
+        transaction::transaction(&conn, |c| {
+            for table in ["events_sorted", "events_recent", "visits"] {
+                c.execute(&format!("DELETE FROM {table} WHERE site_id = ?"), [domain])?;
+            }
+            Ok(())
+        })
     }
 
-    fn users(&self) -> Result<Vec<crate::User>, StoreError> {
-        self.read(accounts::users)
-    }
-
-    fn remove_user(&self, email: &str) -> Result<bool, StoreError> {
-        accounts::remove_user(&self.writer.lock(), email)
-    }
-
-    fn create_session(&self, session: &crate::LoginSession) -> Result<(), StoreError> {
-        accounts::create_session(&self.writer.lock(), session)
-    }
-
-    fn session(&self, id_hash: &str) -> Result<Option<crate::LoginSession>, StoreError> {
-        self.read(|c| accounts::session(c, id_hash))
-    }
-
-    fn delete_session(&self, id_hash: &str) -> Result<bool, StoreError> {
-        accounts::delete_session(&self.writer.lock(), id_hash)
+    fn sql(&self, query: &str) -> Result<Table, StoreError> {
+        self.read(|c| sql::run(c, query))
     }
 
     fn maintain(&self) -> Result<(), StoreError> {

@@ -13,7 +13,7 @@ use waymark_collect::salt::SaltStore;
 use waymark_collect::Collector;
 use waymark_core::Site;
 use waymark_store::duck::{DuckOptions, DuckStore};
-use waymark_store::EventStore;
+use waymark_store::{ConfigStore, EventStore};
 
 use crate::cli::{BenchIngestArgs, BenchLoadArgs};
 

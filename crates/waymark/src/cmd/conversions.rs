@@ -4,7 +4,6 @@
 use anyhow::{Context, Result};
 use waymark_core::{Condition, Conversion, ConversionKind, ConversionValue, IdentityMode, Trigger};
 use waymark_insight::manage;
-use waymark_store::EventStore;
 
 use crate::cli::{Common, ConversionAddArgs, ConversionReportArgs, ConversionsCommand};
 
@@ -14,7 +13,7 @@ pub fn run(cmd: ConversionsCommand) -> Result<()> {
         ConversionsCommand::Add(a) => add(a),
         ConversionsCommand::Remove { common, site, name } => {
             let store = super::open_store(&common)?;
-            manage::delete_conversion(&store, &site.site, &name)?;
+            manage::delete_conversion(store.as_ref(), &site.site, &name)?;
             println!("conversion {name:?} deleted");
             Ok(())
         }
@@ -29,7 +28,7 @@ pub fn run(cmd: ConversionsCommand) -> Result<()> {
             template,
         } => {
             let store = super::open_store(&common)?;
-            for a in manage::apply_template(&store, &site.site, &template)? {
+            for a in manage::apply_template(store.as_ref(), &site.site, &template)? {
                 println!("{a}");
             }
             Ok(())
@@ -70,7 +69,7 @@ pub fn filters(raw: &[String]) -> Result<Vec<Condition>> {
 
 fn list(common: &Common, site: &str) -> Result<()> {
     let store = super::open_store(common)?;
-    let site = waymark_insight::site(&store, site)?;
+    let site = waymark_insight::site(store.as_ref(), site)?;
     let all = store.conversions(&site.domain)?;
     if all.is_empty() {
         println!(
@@ -116,7 +115,7 @@ fn add(a: ConversionAddArgs) -> Result<()> {
         description: a.description.clone(),
     };
     let store = super::open_store(&a.common)?;
-    let change = manage::save_conversion(&store, &a.site.site, &c)?;
+    let change = manage::save_conversion(store.as_ref(), &a.site.site, &c)?;
     println!(
         "conversion {:?} {}: {}",
         c.name,
@@ -136,7 +135,7 @@ pub fn change_word(c: waymark_core::Change) -> &'static str {
 
 fn report(a: ConversionReportArgs) -> Result<()> {
     let store = super::open_store(&a.common)?;
-    let site = waymark_insight::site(&store, &a.site.site)?;
+    let site = waymark_insight::site(store.as_ref(), &a.site.site)?;
     let (period, compare) =
         waymark_insight::resolve_range(&site, &a.range, a.compare.as_deref(), chrono::Utc::now())?;
     let opts = waymark_insight::ConversionOptions {
@@ -144,7 +143,7 @@ fn report(a: ConversionReportArgs) -> Result<()> {
         compare: compare.as_ref().map(|c| c.bounds),
         filters: filters(&a.filters)?,
     };
-    let r = waymark_insight::conversion_report_with(&store, &site.domain, &opts, None)?;
+    let r = waymark_insight::conversion_report_with(store.as_ref(), &site.domain, &opts, None)?;
     if a.json {
         println!("{}", serde_json::to_string_pretty(&r)?);
         return Ok(());
@@ -262,7 +261,8 @@ pub fn apply_config(common: &Common) -> Result<Vec<waymark_insight::Applied>> {
         return Ok(Vec::new());
     }
     let store = super::open_store(common)?;
-    let applied = waymark_insight::apply_definitions(&store, &file.sites, IdentityMode::Cookieless)
-        .context("waymark.toml [[sites]]")?;
+    let applied =
+        waymark_insight::apply_definitions(store.as_ref(), &file.sites, IdentityMode::Cookieless)
+            .context("waymark.toml [[sites]]")?;
     Ok(applied)
 }

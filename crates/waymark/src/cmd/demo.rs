@@ -2,15 +2,13 @@
 //! the live enrichment and identity code) and an admin `demo@waymark.local` with a fresh
 //! password it prints, then serves it unless `--no-serve`.
 
-use std::sync::Arc;
-
 use anyhow::Result;
 use indicatif::{ProgressBar, ProgressStyle};
 use waymark_collect::salt::SaltStore;
 use waymark_collect::Collector;
 use waymark_core::Site;
 use waymark_demo::{DemoOptions, DEMO_SITE};
-use waymark_store::{EventStore, User};
+use waymark_store::User;
 
 use crate::cli::DemoArgs;
 
@@ -21,7 +19,7 @@ pub fn run(args: DemoArgs) -> Result<()> {
     let mut config = crate::settings::server_config(&args.common, &args.server)?;
     let dir = config.data_dir.clone();
     {
-        let store = Arc::new(super::open_store(&args.common)?);
+        let store = super::open_store(&args.common)?;
         let site = Site::new(DEMO_SITE, "Europe/Berlin")?;
         // The demo site is generated from scratch: earlier demo events and definitions go first.
         store.remove_site(&site.domain)?;

@@ -7,7 +7,6 @@ use waymark_core::{Field, Funnel, FunnelStep, IdentityMode, StepOrder, Trigger, 
 use waymark_insight::funnel_report::{FunnelReport, StepReport};
 use waymark_insight::manage;
 use waymark_insight::FunnelOptions;
-use waymark_store::EventStore;
 
 use crate::cli::{Common, FunnelAddArgs, FunnelArgs, FunnelCommand, FunnelShowArgs};
 use crate::table::bar;
@@ -20,7 +19,7 @@ pub fn run(args: FunnelArgs) -> Result<()> {
         Some(FunnelCommand::Add(a)) => add(&common, a),
         Some(FunnelCommand::Remove { site, name }) => {
             let store = super::open_store(&common)?;
-            manage::delete_funnel(&store, &site.site, &name)?;
+            manage::delete_funnel(store.as_ref(), &site.site, &name)?;
             println!("funnel {name:?} deleted");
             Ok(())
         }
@@ -29,7 +28,7 @@ pub fn run(args: FunnelArgs) -> Result<()> {
 
 fn list(common: &Common, site: &str) -> Result<()> {
     let store = super::open_store(common)?;
-    let site = waymark_insight::site(&store, site)?;
+    let site = waymark_insight::site(store.as_ref(), site)?;
     let all = store.funnels(&site.domain)?;
     if all.is_empty() {
         println!("no funnels on {} yet", site.domain);
@@ -80,7 +79,7 @@ fn add(common: &Common, a: FunnelAddArgs) -> Result<()> {
         order: a.order.parse::<StepOrder>().map_err(anyhow::Error::msg)?,
     };
     let store = super::open_store(common)?;
-    let change = manage::save_funnel(&store, &a.site.site, &f, IdentityMode::Cookieless)?;
+    let change = manage::save_funnel(store.as_ref(), &a.site.site, &f, IdentityMode::Cookieless)?;
     println!(
         "funnel {:?} {}",
         f.name,
@@ -99,8 +98,8 @@ fn show(a: FunnelShowArgs) -> Result<()> {
         .as_deref()
         .context("--name is required: which funnel? (waymark funnel list --site S)")?;
     let store = super::open_store(&a.common)?;
-    let site = waymark_insight::site(&store, site_name)?;
-    let funnel = manage::find_funnel(&store, &site.domain, name)?;
+    let site = waymark_insight::site(store.as_ref(), site_name)?;
+    let funnel = manage::find_funnel(store.as_ref(), &site.domain, name)?;
     let (period, compare) =
         waymark_insight::resolve_range(&site, &a.range, a.compare.as_deref(), chrono::Utc::now())?;
     let breakdown = match &a.by {
@@ -114,7 +113,7 @@ fn show(a: FunnelShowArgs) -> Result<()> {
         breakdown,
         limit: a.limit,
     };
-    let r = waymark_insight::funnel_report(&store, &site.domain, &funnel, &opts)?;
+    let r = waymark_insight::funnel_report(store.as_ref(), &site.domain, &funnel, &opts)?;
     if a.json {
         println!("{}", serde_json::to_string_pretty(&r)?);
         return Ok(());

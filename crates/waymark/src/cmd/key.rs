@@ -4,7 +4,6 @@
 use anyhow::{Context, Result};
 use waymark_server::access_api::{check_key_request, make_key};
 use waymark_server::accounts::normalize_email;
-use waymark_store::{AccessStore, EventStore};
 
 use crate::cli::KeyCommand;
 

@@ -32,13 +32,13 @@ pub fn run(cli: Cli) -> Result<()> {
     }
 }
 
-/// Opens the embedded store of a data directory for a CLI command.
-pub fn open_store(common: &crate::cli::Common) -> Result<waymark_store::duck::DuckStore> {
+/// Opens the store of a data directory for a CLI command (the backend is chosen by
+/// [`waymark_store::open`], as for the server).
+pub fn open_store(common: &crate::cli::Common) -> Result<std::sync::Arc<dyn waymark_store::Store>> {
     let dir = crate::settings::data_dir(common)?;
-    Ok(waymark_store::duck::DuckStore::open(
-        &dir,
-        waymark_store::duck::DuckOptions::default(),
-    )?)
+    Ok(waymark_store::open(&waymark_store::StoreConfig::embedded(
+        dir,
+    ))?)
 }
 
 /// A tokio runtime for commands that serve.

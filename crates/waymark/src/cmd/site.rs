@@ -2,7 +2,6 @@
 
 use anyhow::{Context, Result};
 use waymark_core::Site;
-use waymark_store::EventStore;
 
 use crate::cli::SiteCommand;
 

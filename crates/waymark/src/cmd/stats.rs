@@ -3,7 +3,6 @@
 use anyhow::{Context, Result};
 use waymark_core::query::{EventField, Field, VisitField};
 use waymark_core::DateRange;
-use waymark_store::EventStore;
 
 use crate::cli::StatsArgs;
 use crate::table::bar;
@@ -16,7 +15,7 @@ pub fn run(args: StatsArgs) -> Result<()> {
         .with_context(|| format!("no site {domain:?}; add it with `waymark site add {domain}`"))?;
     let range: DateRange = args.range.parse()?;
     let bounds = range.bounds(site.tz(), chrono::Utc::now());
-    let o = waymark_insight::overview(&store, &site, bounds)?;
+    let o = waymark_insight::overview(store.as_ref(), &site, bounds)?;
     println!("{} — {} ({})", site.domain, args.range, site.timezone);
     println!();
     println!("  visitors        {:>10}", o.visitors);
@@ -31,7 +30,7 @@ pub fn run(args: StatsArgs) -> Result<()> {
         ("Countries", Field::Visit(VisitField::Country)),
         ("Devices", Field::Visit(VisitField::Device)),
     ] {
-        let rows = waymark_insight::top(&store, &site, bounds, field, args.limit)?;
+        let rows = waymark_insight::top(store.as_ref(), &site, bounds, field, args.limit)?;
         println!();
         println!("  {title:<30} {:>9}", "visitors");
         let max = rows.first().map(|r| r.1 as f64).unwrap_or(0.0);

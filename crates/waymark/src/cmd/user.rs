@@ -6,8 +6,7 @@ use std::io::BufRead;
 
 use anyhow::{bail, Context, Result};
 use waymark_server::accounts::{hash_password, normalize_email};
-use waymark_store::duck::DuckStore;
-use waymark_store::{AccessStore, EventStore, User};
+use waymark_store::User;
 
 use crate::cli::{Common, UserCommand};
 
@@ -37,7 +36,11 @@ fn read_password(from_stdin: bool) -> Result<String> {
 }
 
 /// A grant's user and site as stored (normalised), and the store holding them.
-fn grant_target(email: &str, site: &str, common: &Common) -> Result<(String, String, DuckStore)> {
+fn grant_target(
+    email: &str,
+    site: &str,
+    common: &Common,
+) -> Result<(String, String, std::sync::Arc<dyn waymark_store::Store>)> {
     let email = normalize_email(email);
     let site = waymark_core::site::normalize_domain(site);
     Ok((email, site, super::open_store(common)?))
