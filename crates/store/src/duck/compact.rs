@@ -7,7 +7,8 @@
 //! [`crate::plan::engagement`]), rendered for DuckDB; nothing here decides an answer.
 //!
 //! Work is done in chunks of visits by the day they began, each chunk in one transaction, so
-//! memory stays bounded and an interrupted compaction leaves either state whole.
+//! memory stays bounded and an interrupted compaction leaves every visit whole, compacted or
+//! not.
 
 use duckdb::{params_from_iter, Connection};
 
@@ -31,14 +32,20 @@ pub enum Pick {
     AllRecent,
     /// The recent events of visits idle since before this instant (no event at or after it).
     IdleRecent { before_ms: i64 },
-    /// Every compacted event, again (migration 5 attaches page engagement and builds visits).
-    AllSorted,
+    /// The compacted visits without page engagement yet (written before migration 5).
+    Unbuilt,
 }
 
 fn run(c: &Connection, q: &Query, prefix: &str) -> Result<usize, StoreError> {
     let (sql, params) = DuckEngine::sql(q)?;
+    tracing::trace!(%prefix, %sql, "compaction step");
     let binds: Vec<duckdb::types::Value> = params.iter().map(super::engine::bind).collect();
     Ok(c.execute(&format!("{prefix} {sql}"), params_from_iter(binds.iter()))?)
+}
+
+fn exec(c: &Connection, sql: &str) -> Result<(), StoreError> {
+    tracing::trace!(%sql, "compaction step");
+    Ok(c.execute_batch(sql)?)
 }
 
 fn stored_columns() -> Vec<&'static str> {
@@ -57,16 +64,22 @@ pub fn compact(c: &Connection, pick: Pick) -> Result<u64, StoreError> {
             "events_recent",
             format!(" HAVING max(timestamp) < epoch_ms({before_ms}::BIGINT)"),
         ),
-        Pick::AllSorted => ("events_sorted", String::new()),
+        Pick::Unbuilt => ("events_sorted", String::new()),
     };
-    c.execute_batch(&format!(
+    let only = if pick == Pick::Unbuilt {
+        " WHERE page_engaged_ms IS NULL"
+    } else {
+        ""
+    };
+    exec(c, &format!(
         "CREATE OR REPLACE TEMP TABLE waymark_candidates AS
          SELECT site_id, session_id, count(*) AS n,
                 epoch_ms(min(timestamp)) AS first_ms, epoch_ms(max(timestamp)) AS last_ms,
                 epoch_ms(min(timestamp)) // {DAY_MS} AS day
-         FROM {table} GROUP BY site_id, session_id{having}"
+         FROM {table}{only} GROUP BY site_id, session_id{having}"
     ))?;
     let days: Vec<(i64, i64)> = {
+        tracing::trace!("compaction days");
         let mut stmt = c.prepare(
             "SELECT day, sum(n)::BIGINT FROM waymark_candidates GROUP BY day ORDER BY day",
         )?;
@@ -91,30 +104,25 @@ pub fn compact(c: &Connection, pick: Pick) -> Result<u64, StoreError> {
     let total = chunks.len();
     let mut moved = 0u64;
     for (i, (a, b)) in chunks.into_iter().enumerate() {
-        let n = if pick == Pick::AllSorted {
-            // Inside the migration's own transaction.
-            chunk(c, pick, a, b)?
-        } else {
-            transaction(c, |c| chunk(c, pick, a, b))?
-        };
+        let n = transaction(c, |c| chunk(c, pick, a, b))?;
         moved += n;
         if total > 1 {
             tracing::info!(chunk = i + 1, of = total, events = n, "compacting visits");
         }
     }
-    c.execute_batch("DROP TABLE IF EXISTS waymark_candidates")?;
+    exec(c, "DROP TABLE IF EXISTS waymark_candidates")?;
     Ok(moved)
 }
 
 /// Rebuilds the visits of candidate days `a..=b`.
 fn chunk(c: &Connection, pick: Pick, a: i64, b: i64) -> Result<u64, StoreError> {
-    c.execute_batch(&format!(
+    exec(c, &format!(
         "CREATE OR REPLACE TEMP TABLE waymark_sessions AS
          SELECT site_id, session_id, first_ms, last_ms FROM waymark_candidates
          WHERE day BETWEEN {a} AND {b}"
     ))?;
     // Where these visits' compacted events are.
-    let window: (Option<i64>, Option<i64>) = if pick == Pick::AllSorted {
+    let window: (Option<i64>, Option<i64>) = if pick == Pick::Unbuilt {
         c.query_row(
             "SELECT min(first_ms), max(last_ms) FROM waymark_sessions",
             [],
@@ -129,6 +137,18 @@ fn chunk(c: &Connection, pick: Pick, a: i64, b: i64) -> Result<u64, StoreError> 
         )?
     };
     let cols = stored_columns().join(", ");
+    // Events written before migration 5 are numbered by their storage order as they move.
+    let sorted_cols = stored_columns()
+        .iter()
+        .map(|c| {
+            if *c == "seq" {
+                "CASE WHEN seq = 0 THEN events_sorted.rowid + 1 ELSE seq END AS seq".to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
     let sorted_part = match window {
         (Some(lo), Some(hi)) => Some(format!(
             "timestamp BETWEEN epoch_ms({lo}::BIGINT) AND epoch_ms({hi}::BIGINT)"
@@ -136,17 +156,17 @@ fn chunk(c: &Connection, pick: Pick, a: i64, b: i64) -> Result<u64, StoreError> 
         _ => None,
     };
     let mut staged = Vec::new();
-    if pick != Pick::AllSorted {
+    if pick != Pick::Unbuilt {
         staged.push(format!(
             "SELECT {cols} FROM events_recent JOIN waymark_sessions USING (site_id, session_id)"
         ));
     }
     if let Some(w) = &sorted_part {
         staged.push(format!(
-            "SELECT {cols} FROM events_sorted JOIN waymark_sessions USING (site_id, session_id) WHERE {w}"
+            "SELECT {sorted_cols} FROM events_sorted JOIN waymark_sessions USING (site_id, session_id) WHERE {w}"
         ));
     }
-    c.execute_batch(&format!(
+    exec(c, &format!(
         "CREATE OR REPLACE TEMP TABLE waymark_staged AS {}",
         staged.join(" UNION ALL ")
     ))?;
@@ -167,14 +187,14 @@ fn chunk(c: &Connection, pick: Pick, a: i64, b: i64) -> Result<u64, StoreError> 
     )?;
 
     if let Some(w) = &sorted_part {
-        c.execute_batch(&format!(
+        exec(c, &format!(
             "DELETE FROM events_sorted USING waymark_sessions s
              WHERE events_sorted.site_id = s.site_id AND events_sorted.session_id = s.session_id
                AND events_sorted.{w}"
         ))?;
     }
-    if pick != Pick::AllSorted {
-        c.execute_batch(
+    if pick != Pick::Unbuilt {
+        exec(c, 
             "DELETE FROM events_recent USING waymark_sessions s
              WHERE events_recent.site_id = s.site_id AND events_recent.session_id = s.session_id",
         )?;
@@ -187,7 +207,7 @@ fn chunk(c: &Connection, pick: Pick, a: i64, b: i64) -> Result<u64, StoreError> 
         ),
         [],
     )?;
-    c.execute_batch(
+    exec(c, 
         "DELETE FROM visits USING waymark_sessions s
          WHERE visits.site_id = s.site_id AND visits.session_id = s.session_id",
     )?;
@@ -206,7 +226,7 @@ fn chunk(c: &Connection, pick: Pick, a: i64, b: i64) -> Result<u64, StoreError> 
         &Query::new(v.rel()),
         &format!("INSERT INTO visits ({names})"),
     )?;
-    c.execute_batch(
+    exec(c, 
         "DROP TABLE IF EXISTS waymark_staged; DROP TABLE IF EXISTS waymark_staged_engaged;
          DROP TABLE IF EXISTS waymark_sessions;",
     )?;

@@ -88,6 +88,7 @@ impl Engine for DuckEngine<'_> {
     ) -> Result<(), StoreError> {
         let (sql, params) = DuckEngine::sql(q)?;
         tracing::debug!(%sql, params = params.len(), "plan");
+        tracing::trace!(?params, "plan parameters");
         let mut stmt = self.conn.prepare(&sql)?;
         let binds: Vec<DuckValue> = params.iter().map(bind).collect();
         let arrow = stmt.query_arrow(duckdb::params_from_iter(binds.iter()))?;

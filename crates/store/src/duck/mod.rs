@@ -102,6 +102,9 @@ impl DuckStore {
             .enable_autoload_extension(false)?
             .with("autoinstall_known_extensions", "false")?
             .with("allow_community_extensions", "false")?
+            // Only ORDER BY decides an order: keeping insertion order costs memory that big
+            // compactions and CTAS do not have under the default 256 MB.
+            .with("preserve_insertion_order", "false")?
             .max_memory(&options.memory_limit)?
             .threads(i64::from(options.threads.max(1)))?;
         let conn = Connection::open_with_flags(&path, config).map_err(|e| {
@@ -119,8 +122,11 @@ impl DuckStore {
 
     fn new(path: PathBuf, conn: Connection, options: DuckOptions) -> Result<DuckStore, StoreError> {
         schema::migrate(&conn)?;
+        rebuild::resume(&conn)?;
         let next: u64 = conn.query_row(
-            "SELECT coalesce(max(seq), 0)::UBIGINT + 1 FROM events",
+            "SELECT greatest(
+                 (SELECT coalesce(max(seq), 0) FROM events),
+                 (SELECT coalesce(max(rowid), 0) + 1 FROM events_sorted))::UBIGINT + 1",
             [],
             |r| r.get(0),
         )?;
@@ -173,7 +179,8 @@ impl DuckStore {
     pub fn in_memory() -> Result<DuckStore, StoreError> {
         let config = Config::default()
             .enable_autoload_extension(false)?
-            .with("autoinstall_known_extensions", "false")?;
+            .with("autoinstall_known_extensions", "false")?
+            .with("preserve_insertion_order", "false")?;
         let conn = Connection::open_in_memory_with_flags(config)?;
         DuckStore::new(PathBuf::from(":memory:"), conn, DuckOptions::default())
     }

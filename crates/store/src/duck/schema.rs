@@ -132,8 +132,9 @@ fn migrations() -> Vec<String> {
              created_ms BIGINT NOT NULL
          );"
         .to_string(),
-        // 5: arrival order, page engagement and the visits table (see `crate::schema`). The
-        // columns start empty; `super::rebuild::after_v5` fills them for existing events.
+        // 5: arrival order, page engagement and the visits table (see `crate::schema`). Old
+        // recent events are numbered after every compacted row; compacted events keep seq 0
+        // until `super::rebuild::resume` rewrites them with their page engagement and visits.
         format!(
             "ALTER TABLE events_sorted ADD COLUMN seq UBIGINT DEFAULT 0;
              ALTER TABLE events_sorted ADD COLUMN page_engaged_ms BIGINT;
@@ -144,7 +145,9 @@ fn migrations() -> Vec<String> {
              DROP VIEW events;
              CREATE VIEW events AS
                  SELECT {user} FROM events_sorted UNION ALL SELECT {user} FROM events_recent;
-             CREATE TABLE visits ({visits});",
+             CREATE TABLE visits ({visits});
+             UPDATE events_recent SET seq = rowid + 1
+                 + (SELECT coalesce(max(rowid), 0) + 1 FROM events_sorted);",
             user = user_columns(),
             visits = ddl(VISIT_COLUMNS),
         ),
@@ -215,13 +218,15 @@ pub fn migrate(conn: &Connection) -> Result<(), StoreError> {
         let version = i as i64 + 1;
         super::transaction::transaction(conn, |c| {
             c.execute_batch(sql)?;
-            if version == 5 {
-                super::rebuild::after_v5(c)?;
-            }
             c.execute("INSERT INTO schema_version VALUES (?)", [version])?;
             Ok(())
         })?;
         tracing::info!(version, "store schema migrated");
+    }
+    if found < all.len() as i64 {
+        // New columns of a big table live in memory until checkpointed: write them out
+        // before anything else needs the memory.
+        conn.execute_batch("CHECKPOINT")?;
     }
     Ok(())
 }

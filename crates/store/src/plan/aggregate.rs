@@ -463,21 +463,23 @@ pub fn plan(
         };
         let mut ea = grouped(Select::from(from), &event_dims(&all_dims)?)
             .col(Expr::count(), Ident::of("events"));
-        if [
-            Metric::Visitors,
-            Metric::Percentage,
-            Metric::ConversionRate,
-            Metric::GroupConversionRate,
-        ]
-        .into_iter()
-        .any(has)
+        // At visit level, visitors and visits are the visits' own (`sa`).
+        if !s.visit_level
+            && [
+                Metric::Visitors,
+                Metric::Percentage,
+                Metric::ConversionRate,
+                Metric::GroupConversionRate,
+            ]
+            .into_iter()
+            .any(has)
         {
             ea = ea.col(
                 Expr::agg(Agg::CountDistinct, vec![Expr::col("visitor_id")]),
                 Ident::of("visitors"),
             );
         }
-        if has(Metric::Visits) {
+        if has(Metric::Visits) && !s.visit_level {
             ea = ea.col(
                 Expr::agg(Agg::CountDistinct, vec![Expr::col("session_id")]),
                 Ident::of("visits"),
@@ -668,66 +670,69 @@ pub fn plan(
         );
     }
 
-    // `keys`: every row's dimension values, then each part joined on them.
+    // `keys`: every row's dimension values, then each part joined on them; a single part is
+    // its own key (no join, and DuckDB need not compute it twice).
     let d = |i: usize| Ident::numbered("d", i);
-    let keys = if nd == 0 {
-        Select::from(From::Nothing).col(Expr::Int(1), Ident::of("one"))
-    } else {
-        let unions: Vec<Rel> = parts
-            .iter()
-            .map(|p| {
-                let mut sel = Select::from(From::Cte(Ident::of(p), Ident::of("p")));
-                for i in 0..nd {
-                    sel = sel.col(Expr::ident(d(i)), d(i));
-                }
-                sel.rel()
-            })
-            .collect();
-        let from = From::Sub(Box::new(Rel::UnionAll(unions)), Ident::of("u"));
-        let mut k = Select::from(from);
-        for i in 0..nd {
-            k = k.col(Expr::ident(d(i)), d(i));
-        }
-        k.distinct = true;
-        k
-    };
-    query.with("keys", keys.rel());
+    let single = parts.len() == 1;
+    let key_rel: &'static str = if single { parts[0] } else { "k" };
+    if !single {
+        let keys = if nd == 0 {
+            Select::from(From::Nothing).col(Expr::Int(1), Ident::of("one"))
+        } else {
+            let unions: Vec<Rel> = parts
+                .iter()
+                .map(|p| {
+                    let mut sel = Select::from(From::Cte(Ident::of(p), Ident::of("p")));
+                    for i in 0..nd {
+                        sel = sel.col(Expr::ident(d(i)), d(i));
+                    }
+                    sel.rel()
+                })
+                .collect();
+            let from = From::Sub(Box::new(Rel::UnionAll(unions)), Ident::of("u"));
+            let mut k = Select::from(from);
+            for i in 0..nd {
+                k = k.col(Expr::ident(d(i)), d(i));
+            }
+            k.distinct = true;
+            k
+        };
+        query.with("keys", keys.rel());
+    }
     let on = |rel: &'static str, only: &[usize]| {
         Expr::all(
             only.iter()
                 .map(|&i| {
-                    Expr::Col(Some(Ident::of(rel)), d(i)).eq(Expr::Col(Some(Ident::of("k")), d(i)))
+                    Expr::Col(Some(Ident::of(rel)), d(i))
+                        .eq(Expr::Col(Some(Ident::of(key_rel)), d(i)))
                 })
                 .collect(),
         )
     };
-    let mut body = Select::from(From::cte("keys", "k"));
-    for p in &parts {
-        body = body.join(
-            JoinKind::Left,
-            From::Cte(Ident::of(p), Ident::of(p)),
-            on(p, &all_dims),
-        );
-    }
+    let mut body = if single {
+        Select::from(From::Cte(Ident::of(key_rel), Ident::of(key_rel)))
+    } else {
+        let mut b = Select::from(From::cte("keys", "k"));
+        for p in &parts {
+            b = b.join(
+                JoinKind::Left,
+                From::Cte(Ident::of(p), Ident::of(p)),
+                on(p, &all_dims),
+            );
+        }
+        b
+    };
     if need_engagement {
         body = body
-            .join(
-                JoinKind::Left,
-                From::cte("sda", "sda"),
-                on("sda", &all_dims),
-            )
-            .join(
-                JoinKind::Left,
-                From::cte("tpa", "tpa"),
-                on("tpa", &all_dims),
-            );
+            .join(JoinKind::Left, From::cte("sda", "sda"), on("sda", &all_dims))
+            .join(JoinKind::Left, From::cte("tpa", "tpa"), on("tpa", &all_dims));
     }
     if has(Metric::GroupConversionRate) {
         body = body.join(JoinKind::Left, From::cte("gct", "gct"), on("gct", &groups));
     }
     for i in 0..nd {
         body = body.col(
-            Expr::Col(Some(Ident::of("k")), d(i)).coalesce(Expr::Str("")),
+            Expr::Col(Some(Ident::of(key_rel)), d(i)).coalesce(Expr::Str("")),
             d(i),
         );
     }
