@@ -1,5 +1,9 @@
 //! Moves durable records from the ingest log into the store in large batches, and tells the
 //! log what it may delete. Store errors are retried: the records stay in the log meanwhile.
+//!
+//! The batcher runs at background priority ([`crate::priority`]): acknowledgements never wait
+//! for it, so under load its appends take only the CPU that request handling leaves, and grow
+//! larger (cheaper per event) instead of stalling requests.
 
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
@@ -20,19 +24,21 @@ pub struct BatchPolicy {
 impl Default for BatchPolicy {
     fn default() -> Self {
         BatchPolicy {
-            max_events: 20_000,
+            max_events: 50_000,
             max_wait: Duration::from_millis(500),
         }
     }
 }
 
 /// Runs until the log's writer stops (its sender is dropped), then flushes what is pending.
+/// Each message is one group commit of the log.
 pub fn run_batcher(
-    rx: Receiver<Logged>,
+    rx: Receiver<Vec<Logged>>,
     mut sink: Box<dyn EventSink>,
     log: Option<LogHandle>,
     policy: BatchPolicy,
 ) {
+    crate::priority::background();
     let mut pending: Vec<Event> = Vec::new();
     let mut last_seq = 0;
     let mut since: Option<Instant> = None;
@@ -41,17 +47,13 @@ pub fn run_batcher(
             .map(|t| policy.max_wait.saturating_sub(t.elapsed()))
             .unwrap_or(Duration::from_secs(3600));
         let disconnected = match rx.recv_timeout(timeout) {
-            Ok(rec) => {
-                pending.extend(rec.events);
-                last_seq = rec.seq;
+            Ok(group) => {
+                take(group, &mut pending, &mut last_seq);
                 since.get_or_insert_with(Instant::now);
                 // Take what else is already queued without waiting.
                 while pending.len() < policy.max_events {
                     match rx.try_recv() {
-                        Ok(rec) => {
-                            pending.extend(rec.events);
-                            last_seq = rec.seq;
-                        }
+                        Ok(group) => take(group, &mut pending, &mut last_seq),
                         Err(_) => break,
                     }
                 }
@@ -63,7 +65,7 @@ pub fn run_batcher(
         let due = pending.len() >= policy.max_events
             || since.is_some_and(|t| t.elapsed() >= policy.max_wait)
             || disconnected;
-        if due && last_seq > 0 {
+        if due && !pending.is_empty() {
             flush(&mut *sink, &mut pending, last_seq, disconnected);
             since = None;
             if let Some(log) = &log {
@@ -73,6 +75,13 @@ pub fn run_batcher(
         if disconnected {
             break;
         }
+    }
+}
+
+fn take(group: Vec<Logged>, pending: &mut Vec<Event>, last_seq: &mut u64) {
+    for rec in group {
+        pending.extend(rec.events);
+        *last_seq = rec.seq;
     }
 }
 

@@ -147,8 +147,9 @@ impl IngestLog {
         ))
     }
 
-    /// Starts the writer thread. Every durable request is forwarded to `downstream` in order.
-    pub fn start(self, downstream: Sender<Logged>) -> Result<LogHandle, LogError> {
+    /// Starts the writer thread. Every durable request is forwarded to `downstream` in order,
+    /// one message per group commit (so the consumer wakes once per sync, not per request).
+    pub fn start(self, downstream: Sender<Vec<Logged>>) -> Result<LogHandle, LogError> {
         let (tx, rx) = mpsc::sync_channel(QUEUE_DEPTH);
         let mut writer = Writer::new(self, downstream)?;
         let thread = std::thread::Builder::new()
@@ -201,8 +202,12 @@ fn encode_record(buf: &mut Vec<u8>, seq: u64, events: &[Event]) -> Result<(), Lo
     let start = buf.len();
     buf.extend_from_slice(&[0u8; 8]);
     buf.extend_from_slice(&seq.to_le_bytes());
-    let payload = postcard::to_stdvec(events).map_err(|e| LogError::Encode(e.to_string()))?;
-    buf.extend_from_slice(&payload);
+    // Straight into the group's buffer (no intermediate allocation); a failed record is cut
+    // back out so the records around it stay intact.
+    if let Err(e) = postcard::to_io(events, &mut *buf) {
+        buf.truncate(start);
+        return Err(LogError::Encode(e.to_string()));
+    }
     let len = (buf.len() - start - HEADER) as u32;
     let crc = crc32fast::hash(&buf[start + 8..]);
     buf[start..start + 4].copy_from_slice(&len.to_le_bytes());
@@ -267,13 +272,13 @@ struct Writer {
     file: File,
     file_len: u64,
     next_seq: u64,
-    downstream: Sender<Logged>,
+    downstream: Sender<Vec<Logged>>,
     failed: Option<String>,
     buf: Vec<u8>,
 }
 
 impl Writer {
-    fn new(log: IngestLog, downstream: Sender<Logged>) -> Result<Writer, LogError> {
+    fn new(log: IngestLog, downstream: Sender<Vec<Logged>>) -> Result<Writer, LogError> {
         let IngestLog {
             dir,
             mut segments,
@@ -364,10 +369,12 @@ impl Writer {
         }
         match self.write_and_sync() {
             Ok(()) => {
+                let mut durable = Vec::with_capacity(encoded.len());
                 for (seq, events, ack) in encoded {
                     let _ = ack.send(Ok(seq));
-                    let _ = self.downstream.send(Logged { seq, events });
+                    durable.push(Logged { seq, events });
                 }
+                let _ = self.downstream.send(durable);
                 if self.file_len >= SEGMENT_BYTES {
                     if let Err(e) = self.roll() {
                         self.fail(e.to_string());
@@ -468,7 +475,7 @@ mod tests {
         assert_eq!(h.append_blocking(vec![ev("a")]).unwrap(), 1);
         assert_eq!(h.append_blocking(vec![ev("b"), ev("c")]).unwrap(), 2);
         h.shutdown();
-        assert_eq!(rx.iter().count(), 2);
+        assert_eq!(rx.iter().flatten().count(), 2);
 
         // Simulate a crash mid-write: garbage after the last record.
         let seg = dir.path().join(segment_name(1));

@@ -7,8 +7,10 @@
 
 pub mod batcher;
 pub mod collector;
+pub mod idempotency;
 pub mod ingest_log;
 pub mod payload;
+pub mod priority;
 pub mod salt;
 pub mod session;
 

@@ -10,6 +10,7 @@ use axum::body::Body;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use waymark_collect::idempotency::{IdempotencyKeys, RETRY_WINDOW_MS};
 use waymark_collect::ingest_log::LogError;
 use waymark_collect::{Outcome, Payload, RequestMeta};
 
@@ -70,6 +71,16 @@ async fn handle(
             "timestamp: lies in the future",
         ));
     }
+    if payload.idempotency_key.is_some() && !IdempotencyKeys::in_window(timestamp_ms, now) {
+        // Its retries could no longer be recognised, so it could be stored twice.
+        return Err(ApiError::bad_field(
+            "idempotency_key",
+            format!(
+                "idempotency_key: retries are recognised for {} days after an event's timestamp, so a keyed event may be at most that old; send older backfills without a key",
+                RETRY_WINDOW_MS / 86_400_000
+            ),
+        ));
+    }
 
     let user_agent = headers
         .get("user-agent")
@@ -81,13 +92,16 @@ async fn handle(
         user_agent,
         timestamp_ms,
     };
-    let outcome = state.collector.process(&payload, &meta).map_err(|e| {
-        tracing::error!(error = %e, "collector failed");
-        ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "the collector is unavailable; retry shortly",
-        )
-    })?;
+    let outcome = state
+        .collector
+        .process_at(&payload, &meta, now)
+        .map_err(|e| {
+            tracing::error!(error = %e, "collector failed");
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the collector is unavailable; retry shortly",
+            )
+        })?;
     drop(meta);
     match outcome {
         Outcome::Dropped(reason) => Ok((
@@ -104,7 +118,7 @@ async fn handle(
             Err(e) => {
                 // Not stored: a retry with the same key must not be taken for a duplicate.
                 if let Some(key) = &payload.idempotency_key {
-                    state.collector.forget_key(key);
+                    state.collector.forget_key(key, timestamp_ms);
                 }
                 Err(log_error(e))
             }

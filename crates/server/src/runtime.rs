@@ -119,7 +119,7 @@ pub async fn start(config: ServerConfig) -> Result<Running, ServerError> {
         })?;
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let app = router(state.clone());
-    let upkeep = spawn_upkeep(state.clone());
+    let (upkeep, upkeep_thread) = spawn_upkeep(state.clone())?;
     let done = tokio::spawn(async move {
         let serve = axum::serve(
             listener,
@@ -131,9 +131,10 @@ pub async fn start(config: ServerConfig) -> Result<Running, ServerError> {
         if let Err(e) = serve.await {
             tracing::error!(error = %e, "server error");
         }
-        upkeep.abort();
+        drop(upkeep);
         let st = state.clone();
         let _ = tokio::task::spawn_blocking(move || {
+            let _ = upkeep_thread.join();
             st.log.shutdown();
             let _ = batcher.join();
             if let Err(e) = st.store.checkpoint() {
@@ -165,15 +166,13 @@ fn open(config: ServerConfig) -> Result<(Arc<AppState>, std::thread::JoinHandle<
         .into_iter()
         .filter(|r| r.seq > applied)
         .collect();
-    for chunk in pending.chunks(5_000) {
-        let events: Vec<_> = chunk
-            .iter()
-            .flat_map(|r| r.events.iter().cloned())
-            .collect();
-        if let Some(last) = chunk.last() {
-            store.append_logged(&events, last.seq)?;
-            replayed += events.len();
-        }
+    let mut pending = pending.into_iter().peekable();
+    while pending.peek().is_some() {
+        let chunk: Vec<_> = pending.by_ref().take(5_000).collect();
+        let last_seq = chunk.last().map(|r| r.seq).unwrap_or(applied);
+        let events: Vec<_> = chunk.into_iter().flat_map(|r| r.events).collect();
+        store.append_logged(&events, last_seq)?;
+        replayed += events.len();
     }
     if replayed > 0 {
         tracing::info!(events = replayed, "replayed events from the ingest log");
@@ -184,7 +183,12 @@ fn open(config: ServerConfig) -> Result<(Arc<AppState>, std::thread::JoinHandle<
     collector.set_drop_headless(config.drop_headless);
     collector.set_sites(store.sites()?.into_iter().map(|s| s.domain));
     let now = chrono::Utc::now().timestamp_millis();
-    collector.remember_keys(store.idempotency_keys(now - 30 * 86_400_000)?);
+    // Salts that expired while the server was down go now, not at the first request.
+    collector.rotate_salts(now)?;
+    collector.remember_keys(
+        store.idempotency_keys(now - waymark_collect::idempotency::RETRY_WINDOW_MS)?,
+        now,
+    );
     for (site, visitor, session, last) in store.recent_sessions(now - 30 * 60 * 1000)? {
         collector.restore_session(&site, visitor, session, last);
     }
@@ -209,27 +213,33 @@ fn open(config: ServerConfig) -> Result<(Arc<AppState>, std::thread::JoinHandle<
     ))
 }
 
-/// Every minute: rotate salts (deleting expired ones), cluster and checkpoint the store.
-fn spawn_upkeep(state: Arc<AppState>) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_secs(60));
-        loop {
-            tick.tick().await;
-            let st = state.clone();
-            let _ = tokio::task::spawn_blocking(move || {
-                if let Err(e) = st
+/// Every minute: rotate salts (deleting expired ones), cluster and checkpoint the store. On its
+/// own thread at background priority, so the clustering pass yields to requests. Dropping the
+/// returned sender stops it.
+fn spawn_upkeep(
+    state: Arc<AppState>,
+) -> Result<(mpsc::Sender<()>, std::thread::JoinHandle<()>), ServerError> {
+    let (stop, stopped) = mpsc::channel::<()>();
+    let thread = std::thread::Builder::new()
+        .name("upkeep".into())
+        .spawn(move || {
+            waymark_collect::priority::background();
+            while let Err(mpsc::RecvTimeoutError::Timeout) =
+                stopped.recv_timeout(Duration::from_secs(60))
+            {
+                if let Err(e) = state
                     .collector
                     .rotate_salts(chrono::Utc::now().timestamp_millis())
                 {
                     tracing::error!(error = %e, "salt rotation failed");
                 }
-                if let Err(e) = st.store.maintain() {
+                if let Err(e) = state.store.maintain() {
                     tracing::warn!(error = %e, "store upkeep failed");
                 }
-            })
-            .await;
-        }
-    })
+            }
+        })
+        .map_err(|e| ServerError::Other(format!("cannot start upkeep: {e}")))?;
+    Ok((stop, thread))
 }
 
 /// The route table.
@@ -239,7 +249,6 @@ pub fn router(state: Arc<AppState>) -> Router {
         .allow_methods([axum::http::Method::POST, axum::http::Method::OPTIONS])
         .allow_headers(Any);
     Router::new()
-        .route("/api/event", post(crate::event::post_event).layer(cors))
         .route("/health", get(health))
         .route("/api/health", get(health))
         .route("/metrics", get(metrics))
@@ -253,6 +262,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .merge(crate::dashboard::routes())
         // gzip for clients that ask: the dashboard's scripts and JSON shrink about fourfold.
         .layer(CompressionLayer::new().gzip(true))
+        // Added after the compression layer, so the hottest route (its answer is "ok") skips it.
+        .route("/api/event", post(crate::event::post_event).layer(cors))
         .with_state(state)
 }
 

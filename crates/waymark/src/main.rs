@@ -8,6 +8,12 @@ mod table;
 
 use clap::Parser;
 
+/// mimalloc instead of glibc's allocator: the ingest path allocates and frees small strings on
+/// one thread and drops them on another (HTTP worker → log writer → batcher), where glibc's
+/// arenas spent ~10 % of the server's CPU in malloc/free and consolidation (docs/BENCHMARKS.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> std::process::ExitCode {
     let cli = cli::Cli::parse();
     init_logs(&cli);

@@ -487,6 +487,156 @@ fn no_raw_ip_is_written_anywhere() {
     );
 }
 
+/// Backfills (authenticated events with past timestamps) are hashed without touching today's
+/// salt: today's visitor stays one visitor in one visit, `salts.json` never gains a past day, and
+/// keyed retries inside the 7-day window are stored once, also after `kill -9`.
+#[test]
+fn backfills_leave_todays_salt_and_visitors_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Server::start(
+        dir.path(),
+        &[SITE],
+        &["--trusted-proxies", "127.0.0.1", "--api-keys", "k"],
+    );
+    let auth = [("Authorization", "Bearer k")];
+    let salt_days = || -> Vec<String> {
+        let v: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(dir.path().join("salts.json")).unwrap()).unwrap();
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["day"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let day = |ms: i64| {
+        chrono::DateTime::from_timestamp_millis(ms)
+            .unwrap()
+            .date_naive()
+            .to_string()
+    };
+    let today = day(chrono_ms_days_ago(0));
+    let yesterday = day(chrono_ms_days_ago(1));
+
+    assert_eq!(
+        post(
+            &server,
+            &body("pageview", &format!("https://{SITE}/c")),
+            CHROME_UA,
+            "198.51.100.9",
+            &[]
+        )
+        .status,
+        202
+    );
+    let salts_before = std::fs::read(dir.path().join("salts.json")).unwrap();
+    for (ip, days) in [
+        ("198.51.100.8", 1),
+        ("198.51.100.9", 1),
+        ("198.51.100.9", 3),
+    ] {
+        let ts = chrono_ms_days_ago(days);
+        let r = post(
+            &server,
+            &format!(r#"{{"n":"Signup","u":"https://{SITE}/s","d":"{SITE}","timestamp":{ts}}}"#),
+            CHROME_UA,
+            ip,
+            &auth,
+        );
+        assert_eq!((r.status, r.dropped.as_deref()), (202, None), "{}", r.body);
+    }
+    assert_eq!(
+        post(
+            &server,
+            &body("pageview", &format!("https://{SITE}/d")),
+            CHROME_UA,
+            "198.51.100.9",
+            &[]
+        )
+        .status,
+        202
+    );
+    // The salt file holds today's salt (and yesterday's only in the hour after midnight); the
+    // backfills neither rewrote it nor added a past day.
+    let days = salt_days();
+    assert!(days.contains(&today), "{days:?}");
+    assert!(
+        days.iter().all(|d| *d == today || *d == yesterday),
+        "{days:?}"
+    );
+    assert_eq!(
+        std::fs::read(dir.path().join("salts.json")).unwrap(),
+        salts_before
+    );
+
+    // Keyed events: inside the retry window stored once, also across kill -9; older refused.
+    let keyed = |days: i64, key: &str| {
+        format!(
+            r#"{{"n":"Purchase","u":"https://{SITE}/done","d":"{SITE}","timestamp":{},"idempotency_key":"{key}"}}"#,
+            chrono_ms_days_ago(days)
+        )
+    };
+    let r = post(
+        &server,
+        &keyed(6, "inv-6"),
+        "billing-worker/1.0 (Linux; server)",
+        "10.0.0.5",
+        &auth,
+    );
+    assert_eq!((r.status, r.dropped.as_deref()), (202, None), "{}", r.body);
+    let r = post(
+        &server,
+        &keyed(6, "inv-6"),
+        "billing-worker/1.0 (Linux; server)",
+        "10.0.0.5",
+        &auth,
+    );
+    assert_eq!(r.dropped.as_deref(), Some("duplicate"));
+    let r = post(
+        &server,
+        &keyed(8, "inv-8"),
+        "billing-worker/1.0 (Linux; server)",
+        "10.0.0.5",
+        &auth,
+    );
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(
+        r.body.contains(r#""field":"idempotency_key""#),
+        "{}",
+        r.body
+    );
+    assert!(r.body.contains("7 days"), "{}", r.body);
+    server.crash_and_restart();
+    let r = post(
+        &server,
+        &keyed(6, "inv-6"),
+        "billing-worker/1.0 (Linux; server)",
+        "10.0.0.5",
+        &auth,
+    );
+    assert_eq!(r.dropped.as_deref(), Some("duplicate"), "after kill -9");
+    server.stop();
+
+    let rows = server.sql(&format!(
+        "select count(distinct visitor_id), count(distinct session_id), count(*) from events where site_id='{SITE}' and pathname in ('/c', '/d')"
+    ));
+    assert_eq!(
+        rows,
+        vec![vec!["1".to_string(), "1".into(), "2".into()]],
+        "one visitor, one visit"
+    );
+    // The same person's backfilled events are visitors of their own days, not of today.
+    let rows = server.sql(&format!(
+        "select count(*) from events where name = 'Signup' and visitor_id in (select visitor_id from events where pathname = '/c') and timestamp < epoch_ms({}::BIGINT)",
+        chrono_ms_days_ago(0) - 3_600_000
+    ));
+    assert_eq!(rows, vec![vec!["0".to_string()]]);
+    let rows =
+        server.sql("select count(*), count(distinct visitor_id) from events where name = 'Signup'");
+    assert_eq!(rows, vec![vec!["3".to_string(), "3".into()]]);
+    let rows = server.sql("select count(*) from events where idempotency_key = 'inv-6'");
+    assert_eq!(rows, vec![vec!["1".to_string()]]);
+}
+
 fn scan_dir(dir: &std::path::Path, needle: &[u8]) -> Vec<String> {
     let mut hits = Vec::new();
     for entry in std::fs::read_dir(dir).unwrap().flatten() {
