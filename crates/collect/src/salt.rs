@@ -69,6 +69,12 @@ pub enum SaltError {
     Corrupt { path: PathBuf, message: String },
 }
 
+impl waymark_core::HasKind for SaltError {
+    fn kind(&self) -> waymark_core::ErrorKind {
+        waymark_core::ErrorKind::Unavailable
+    }
+}
+
 /// Salts persisted in `<data-dir>/salts.json` (written atomically), so visitor ids stay stable
 /// across a restart within a day.
 pub struct SaltStore {

@@ -354,7 +354,9 @@ pub fn funnel_report(
     let (filter, goals) = crate::report_filter(&opts.filters, &known)?;
     if let Some(b) = &opts.breakdown {
         if !matches!(b, Field::Visit(_) | Field::VisitProp(_)) {
-            return Err(InsightError::Invalid(format!(
+            return Err(InsightError::invalid(
+                "by",
+                format!(
                 "breakdown {b}: break a funnel down by a visit attribute (source, channel, utm_campaign, device, country, entry_page, prop:NAME, ...)"
             )));
         }

@@ -25,9 +25,9 @@ pub fn resolve_range(
     now: DateTime<Utc>,
 ) -> Result<(Period, Option<Period>), InsightError> {
     let tz = site.tz();
-    let r: DateRange = range
-        .parse()
-        .map_err(|e: waymark_core::RangeError| InsightError::Invalid(format!("range: {e}")))?;
+    let r: DateRange = range.parse().map_err(|e: waymark_core::RangeError| {
+        InsightError::invalid("range", format!("range: {e}"))
+    })?;
     let current = Period {
         label: range.trim().to_string(),
         bounds: r.bounds(tz, now),
@@ -38,9 +38,10 @@ pub fn resolve_range(
             if c.eq_ignore_ascii_case("previous") || c.eq_ignore_ascii_case("previous_period") =>
         {
             let bounds = r.previous_period(tz, now).ok_or_else(|| {
-                InsightError::Invalid(
+                InsightError::invalid(
+                    "compare",
                     "compare: range `all` has no previous period; compare with explicit dates instead (YYYY-MM-DD,YYYY-MM-DD)"
-                        .into(),
+                        ,
                 )
             })?;
             Some(Period {
@@ -51,9 +52,10 @@ pub fn resolve_range(
         Some(c) if c.eq_ignore_ascii_case("year_over_year") => {
             let today = now.with_timezone(&tz).date_naive();
             let (first, last) = r.local_dates(today).ok_or_else(|| {
-                InsightError::Invalid(
+                InsightError::invalid(
+                    "compare",
                     "compare: range `all` has no previous year; compare with explicit dates instead (YYYY-MM-DD,YYYY-MM-DD)"
-                        .into(),
+                        ,
                 )
             })?;
             // The same calendar days (29 February falls back to the 28th, as in the Stats API).
@@ -69,7 +71,10 @@ pub fn resolve_range(
         }
         Some(c) => {
             let other: DateRange = c.parse().map_err(|e: waymark_core::RangeError| {
-                InsightError::Invalid(format!("compare: {e} (or previous_period, year_over_year)"))
+                InsightError::invalid(
+                    "compare",
+                    format!("compare: {e} (or previous_period, year_over_year)"),
+                )
             })?;
             Some(Period {
                 label: c.to_string(),

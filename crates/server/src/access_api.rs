@@ -13,12 +13,12 @@ use axum::routing::{delete, get, put};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
-use waymark_core::Site;
+use waymark_core::{ErrorKind, Site};
 use waymark_store::{ApiKey, SharedLink, StoreError, User};
 
 use crate::accounts::{self, hash_password, normalize_email};
 use crate::auth::{self, Need, Principal, Scope};
-use crate::error::{off_thread, ApiError};
+use crate::error::{json_body, off_thread, ApiError};
 use crate::state::AppState;
 
 /// Shortest password accepted for users and shared links.
@@ -47,20 +47,11 @@ pub fn routes() -> Router<Arc<AppState>> {
 async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
 ) -> Result<T, ApiError> {
-    off_thread(f, ApiError::unavailable).await
-}
-
-fn parse_json<T: for<'de> Deserialize<'de>>(body: &Bytes) -> Result<T, ApiError> {
-    serde_json::from_slice(body)
-        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, format!("invalid JSON body: {e}")))
+    off_thread(f).await
 }
 
 fn created(body: Value) -> Response {
     (StatusCode::CREATED, Json(body)).into_response()
-}
-
-fn not_found(what: String) -> ApiError {
-    ApiError::new(StatusCode::NOT_FOUND, what)
 }
 
 fn role(admin: bool) -> &'static str {
@@ -84,7 +75,7 @@ async fn existing_site(state: &Arc<AppState>, domain: &str) -> Result<Site, ApiE
     let d = domain.to_string();
     blocking(move || st.store.site(&d))
         .await?
-        .ok_or_else(|| not_found(format!("unknown site {domain:?}")))
+        .ok_or_else(|| ApiError::not_found(format!("unknown site {domain:?}")))
 }
 
 /// The sites `principal` may read, as the API lists them.
@@ -108,12 +99,13 @@ fn checked_name(name: &str) -> Result<String, ApiError> {
     Ok(name)
 }
 
-/// Hashes a password on the blocking pool (argon2 is slow on purpose).
+/// Hashes a password on the blocking pool (argon2 is slow on purpose), among the password
+/// checks' permits so a burst of them cannot exhaust memory.
 async fn hashed(password: String) -> Result<String, ApiError> {
-    tokio::task::spawn_blocking(move || hash_password(&password))
+    accounts::checked_password(move || hash_password(&password))
         .await
-        .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "request worker failed"))?
-        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e))
+        .ok_or_else(|| ApiError::new(ErrorKind::Unavailable, "the password worker failed"))?
+        .map_err(|e| ApiError::new(ErrorKind::Internal, e))
 }
 
 // ---- session ------------------------------------------------------------------------------
@@ -182,15 +174,8 @@ async fn add_site(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     auth::authorize(&state, &headers, None, Need::Admin).await?;
-    let b: SiteBody = parse_json(&body)?;
-    let site = Site::new(&b.domain, b.timezone.as_deref().unwrap_or("UTC")).map_err(|e| {
-        let field = if e.to_string().contains("time zone") {
-            "timezone"
-        } else {
-            "domain"
-        };
-        ApiError::bad_field(field, e.to_string())
-    })?;
+    let b: SiteBody = json_body(&body)?;
+    let site = Site::new(&b.domain, b.timezone.as_deref().unwrap_or("UTC"))?;
     let st = state.clone();
     let s = site.clone();
     let existed = blocking(move || {
@@ -220,7 +205,7 @@ async fn remove_site(
     let domain = site.clone();
     let existed = blocking(move || st.store.remove_site(&domain)).await?;
     if !existed {
-        return Err(not_found(format!("unknown site {site:?}")));
+        return Err(ApiError::not_found(format!("unknown site {site:?}")));
     }
     state.collector.remove_site(&site);
     tracing::info!(%site, "site removed over the API");
@@ -250,16 +235,14 @@ async fn key_manager(
 ) -> Result<Principal, ApiError> {
     let p = auth::authenticate(state, headers, writes).await?;
     match &p {
-        Principal::Shared { .. } => Err(ApiError::new(
-            StatusCode::FORBIDDEN,
+        Principal::Shared { .. } => Err(ApiError::forbidden(
             "forbidden: a shared link cannot manage API keys",
         )),
         Principal::ApiKey {
             id: Some(_),
             scopes,
             ..
-        } if !scopes.contains(&Scope::SitesAdmin) => Err(ApiError::new(
-            StatusCode::FORBIDDEN,
+        } if !scopes.contains(&Scope::SitesAdmin) => Err(ApiError::forbidden(
             "forbidden: this API key lacks the scope sites:admin",
         )),
         _ => Ok(p),
@@ -315,13 +298,10 @@ pub fn check_key_request(
     for s in scopes {
         let scope = Scope::parse(s).map_err(|e| ApiError::bad_field("scopes", e))?;
         if !scope.allowed_for(owner_admin) {
-            return Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                format!(
-                    "forbidden: the scope {} needs the admin role (viewers' keys may only have stats:read)",
-                    scope.name()
-                ),
-            ));
+            return Err(ApiError::forbidden(format!(
+                "forbidden: the scope {} needs the admin role (viewers' keys may only have stats:read)",
+                scope.name()
+            )));
         }
         if !parsed.contains(&scope) {
             parsed.push(scope);
@@ -353,12 +333,11 @@ async fn create_key(
 ) -> Result<Response, ApiError> {
     let p = key_manager(&state, &headers, true).await?;
     let Some(owner) = p.email().map(str::to_string) else {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
+        return Err(ApiError::forbidden(
             "forbidden: keys belong to people; sign in (or use a personal key) to create one",
         ));
     };
-    let b: KeyBody = parse_json(&body)?;
+    let b: KeyBody = json_body(&body)?;
     let (name, scopes) = check_key_request(&b.name, &b.scopes, p.is_admin())?;
     let (key, plain) = make_key(&owner, name, &scopes);
     let st = state.clone();
@@ -380,7 +359,7 @@ async fn delete_key(
     let keys = blocking(move || st.store.api_keys()).await?;
     // Someone else's key is answered like a missing one.
     let Some(key) = keys.into_iter().find(|k| k.id == id && manages(&p, k)) else {
-        return Err(not_found(format!("no API key {id:?}")));
+        return Err(ApiError::not_found(format!("no API key {id:?}")));
     };
     let st = state.clone();
     blocking(move || st.store.delete_api_key(&key.id)).await?;
@@ -428,7 +407,7 @@ async fn create_link(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let p = auth::authorize(&state, &headers, Some(&site), Need::Admin).await?;
-    let b: LinkBody = parse_json(&body)?;
+    let b: LinkBody = json_body(&body)?;
     let name = checked_name(&b.name)?;
     let password_hash = match b.password.filter(|p| !p.is_empty()) {
         Some(pw) if pw.chars().count() < MIN_PASSWORD => {
@@ -470,7 +449,9 @@ async fn delete_link(
     if blocking(move || st.store.delete_shared_link(&s, &i)).await? {
         Ok(StatusCode::NO_CONTENT.into_response())
     } else {
-        Err(not_found(format!("no shared link {id:?} on site {site:?}")))
+        Err(ApiError::not_found(format!(
+            "no shared link {id:?} on site {site:?}"
+        )))
     }
 }
 
@@ -527,7 +508,7 @@ async fn create_user(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     auth::authorize(&state, &headers, None, Need::Admin).await?;
-    let b: UserBody = parse_json(&body)?;
+    let b: UserBody = json_body(&body)?;
     let email = normalize_email(&b.email);
     if !email.contains('@') || email.chars().any(char::is_whitespace) || email.len() > 254 {
         return Err(ApiError::bad_field(
@@ -562,10 +543,7 @@ async fn create_user(
     })
     .await?;
     if !made {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            format!("user {email:?} exists"),
-        ));
+        return Err(ApiError::conflict(format!("user {email:?} exists")));
     }
     tracing::info!(user = %email, "user created over the API");
     Ok(created(
@@ -613,11 +591,10 @@ async fn delete_user(
     })
     .await?;
     match outcome {
-        None => Err(not_found(format!("no user {email:?}"))),
-        Some(false) => Err(ApiError::new(
-            StatusCode::CONFLICT,
-            format!("{email:?} is the last admin; make someone else admin first"),
-        )),
+        None => Err(ApiError::not_found(format!("no user {email:?}"))),
+        Some(false) => Err(ApiError::conflict(format!(
+            "{email:?} is the last admin; make someone else admin first"
+        ))),
         Some(true) => {
             tracing::info!(user = %email, "user removed over the API");
             Ok(StatusCode::NO_CONTENT.into_response())
@@ -639,7 +616,7 @@ async fn put_grants(
 ) -> Result<Response, ApiError> {
     auth::authorize(&state, &headers, None, Need::Admin).await?;
     let email = normalize_email(&email);
-    let b: GrantsBody = parse_json(&body)?;
+    let b: GrantsBody = json_body(&body)?;
     let sites = checked_sites(&state, b.sites).await?;
     let st = state.clone();
     let (e, s) = (email.clone(), sites.clone());
@@ -652,7 +629,7 @@ async fn put_grants(
     })
     .await?;
     if !found {
-        return Err(not_found(format!("no user {email:?}")));
+        return Err(ApiError::not_found(format!("no user {email:?}")));
     }
     Ok(Json(json!({"email": email, "sites": sites})).into_response())
 }

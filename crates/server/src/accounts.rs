@@ -29,10 +29,12 @@ use blake2::{Blake2s256, Digest};
 use rand::RngCore;
 use serde::Deserialize;
 use waymark_core::range::DateRange;
-use waymark_store::{LoginSession, User};
+use waymark_core::ErrorKind;
+use waymark_store::LoginSession;
 
 use crate::auth::{self, Need, Principal};
 use crate::client_ip::client_ip;
+use crate::error::{off_thread, ApiError};
 use crate::pages;
 use crate::state::AppState;
 
@@ -245,34 +247,39 @@ pub(crate) fn page(status: StatusCode, html: String, cookies: &[String]) -> Resp
     r
 }
 
-pub(crate) fn store_failed(e: impl std::fmt::Display) -> Response {
-    tracing::error!(error = %e, "accounts: store failed");
-    (
-        StatusCode::SERVICE_UNAVAILABLE,
-        Html("<!doctype html><title>Waymark</title><p>The store is unavailable; try again.</p>"),
-    )
-        .into_response()
+/// An error on an HTML route: a notice page with the status of its kind (the one mapping in
+/// [`crate::error`]); the server's own failures show a fixed text and log their cause.
+pub(crate) struct PageError(pub ApiError);
+
+impl From<ApiError> for PageError {
+    fn from(e: ApiError) -> PageError {
+        PageError(e)
+    }
 }
 
-pub(crate) async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, String> + Send + 'static,
-) -> Result<T, String> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| e.to_string())?
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let (status, text) = self.0.public();
+        page(status, pages::notice("Waymark", text), &[])
+    }
+}
+
+/// A page answering a refused form (`kind` picks the status, as for every error).
+pub(crate) fn refused(kind: ErrorKind, html: String, cookies: &[String]) -> Response {
+    page(crate::error::status(&kind), html, cookies)
 }
 
 /// The signed-in user's session, if the cookie names a live one.
 async fn current_session(
     state: &Arc<AppState>,
     headers: &HeaderMap,
-) -> Result<Option<LoginSession>, String> {
+) -> Result<Option<LoginSession>, ApiError> {
     let Some(id) = cookie(headers, SESSION_COOKIE) else {
         return Ok(None);
     };
     let st = state.clone();
     let hash = session_hash(&id);
-    let session = blocking(move || st.store.session(&hash).map_err(|e| e.to_string())).await?;
+    let session = off_thread(move || st.store.session(&hash)).await?;
     Ok(session.filter(|s| s.expires_ms > now_ms()))
 }
 
@@ -288,21 +295,18 @@ async fn home(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     Query(q): Query<HomeQuery>,
-) -> Response {
+) -> Result<Response, PageError> {
     let principal = match auth::authorize(&state, &headers, None, Need::Read).await {
         Ok(p @ Principal::User { .. }) => p,
-        Ok(_) => return see_other("/login", &[]),
+        Ok(_) => return Ok(see_other("/login", &[])),
         // Not signed in, or credentials that are not a person's (a shared link): sign in.
-        Err(e) if matches!(e.status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN) => {
-            return see_other("/login", &[])
+        Err(e) if matches!(e.kind(), ErrorKind::Unauthenticated | ErrorKind::Forbidden) => {
+            return Ok(see_other("/login", &[]))
         }
-        Err(e) => return store_failed(e.message),
+        Err(e) => return Err(e.into()),
     };
     let email = principal.email().unwrap_or_default().to_string();
-    let sites = match auth::visible_sites(&state, &principal).await {
-        Ok(s) => s,
-        Err(e) => return store_failed(e.message),
-    };
+    let sites = auth::visible_sites(&state, &principal).await?;
     let secure = over_tls(&state, peer.ip(), &headers);
     let (csrf, new_cookie) = csrf_token(&headers, secure);
     let st = state.clone();
@@ -310,12 +314,11 @@ async fn home(
     let chosen = q
         .site
         .and_then(|c| sites.iter().find(|s| s.domain == c).cloned());
-    let loaded = blocking(move || {
+    let numbers = off_thread(move || {
         let numbers = match chosen {
             Some(site) => {
                 let bounds = DateRange::LastDays(30).bounds(site.tz(), chrono::Utc::now());
-                let o = waymark_insight::overview(st.store.as_ref(), &site, bounds)
-                    .map_err(|e| e.to_string())?;
+                let o = waymark_insight::overview(st.store.as_ref(), &site, bounds)?;
                 Some(pages::SiteNumbers {
                     domain: site.domain.clone(),
                     visitors: o.visitors,
@@ -327,18 +330,15 @@ async fn home(
             }
             None => None,
         };
-        Ok(numbers)
+        Ok::<_, waymark_insight::InsightError>(numbers)
     })
-    .await;
+    .await?;
     let domains: Vec<String> = sites.into_iter().map(|s| s.domain).collect();
-    match loaded {
-        Ok(numbers) => page(
-            StatusCode::OK,
-            pages::home(&csrf, &email, &domains, numbers.as_ref()),
-            &new_cookie.into_iter().collect::<Vec<_>>(),
-        ),
-        Err(e) => store_failed(e),
-    }
+    Ok(page(
+        StatusCode::OK,
+        pages::home(&csrf, &email, &domains, numbers.as_ref()),
+        &new_cookie.into_iter().collect::<Vec<_>>(),
+    ))
 }
 
 /// `next` when it is a same-origin relative path (`/…`, not `//…` nor `/\…`), else `None`.
@@ -357,15 +357,9 @@ pub fn dashboard_path(domain: &str) -> String {
     format!("/sites/{}", pages::query_escape(domain))
 }
 
-async fn no_users(state: &Arc<AppState>) -> Result<bool, String> {
+async fn no_users(state: &Arc<AppState>) -> Result<bool, ApiError> {
     let st = state.clone();
-    blocking(move || {
-        st.store
-            .users()
-            .map(|u| u.is_empty())
-            .map_err(|e| e.to_string())
-    })
-    .await
+    off_thread(move || st.store.users().map(|u| u.is_empty())).await
 }
 
 #[derive(Deserialize)]
@@ -378,24 +372,19 @@ async fn login_page(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     Query(q): Query<LoginQuery>,
-) -> Response {
+) -> Result<Response, PageError> {
     let next = safe_next(q.next.as_deref());
-    match current_session(&state, &headers).await {
-        Ok(Some(_)) => return see_other(next.as_deref().unwrap_or("/"), &[]),
-        Ok(None) => {}
-        Err(e) => return store_failed(e),
+    if current_session(&state, &headers).await?.is_some() {
+        return Ok(see_other(next.as_deref().unwrap_or("/"), &[]));
     }
-    let empty = match no_users(&state).await {
-        Ok(e) => e,
-        Err(e) => return store_failed(e),
-    };
+    let empty = no_users(&state).await?;
     let secure = over_tls(&state, peer.ip(), &headers);
     let (csrf, new_cookie) = csrf_token(&headers, secure);
-    page(
+    Ok(page(
         StatusCode::OK,
         pages::login(&csrf, "", None, empty, next.as_deref().unwrap_or("")),
         &new_cookie.into_iter().collect::<Vec<_>>(),
-    )
+    ))
 }
 
 #[derive(Deserialize)]
@@ -417,7 +406,7 @@ async fn login(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     Form(form): Form<LoginForm>,
-) -> Response {
+) -> Result<Response, PageError> {
     let secure = over_tls(&state, peer.ip(), &headers);
     let ip = client_ip(peer.ip(), &headers, &state.config.trusted_proxies);
     let (csrf, new_cookie) = csrf_token(&headers, secure);
@@ -426,117 +415,83 @@ async fn login(
     let empty = no_users(&state).await.unwrap_or(false);
     let next = safe_next(Some(&form.next));
     let next_field = next.clone().unwrap_or_default();
-    if !csrf_ok(&headers, &form.csrf) {
-        return page(
-            StatusCode::FORBIDDEN,
-            pages::login(
-                &csrf,
-                &email,
-                Some("The form expired or came from elsewhere. Please sign in again."),
-                empty,
-                &next_field,
-            ),
+    let refuse = |kind, message| {
+        Ok(refused(
+            kind,
+            pages::login(&csrf, &email, Some(message), empty, &next_field),
             &cookies,
+        ))
+    };
+    if !csrf_ok(&headers, &form.csrf) {
+        return refuse(
+            ErrorKind::Forbidden,
+            "The form expired or came from elsewhere. Please sign in again.",
         );
     }
     if !limiter.try_attempt(ip) {
-        return page(
-            StatusCode::TOO_MANY_REQUESTS,
-            pages::login(
-                &csrf,
-                &email,
-                Some("Too many failed sign-ins from this address. Wait 15 minutes and try again."),
-                empty,
-                &next_field,
-            ),
-            &cookies,
+        return refuse(
+            ErrorKind::RateLimited,
+            "Too many failed sign-ins from this address. Wait 15 minutes and try again.",
         );
     }
     let st = state.clone();
     let (lookup, password) = (email.clone(), form.password);
+    // The password check and the user's grants: the user when the password matches.
     let checked = checked_password(move || {
-        let user: Option<User> = st.store.user(&lookup).map_err(|e| e.to_string())?;
-        let ok = match &user {
-            Some(u) => verify_password(&password, &u.password_hash),
-            None => {
-                verify_password(&password, dummy_hash());
-                false
-            }
+        let Some(user) = st.store.user(&lookup)? else {
+            verify_password(&password, dummy_hash());
+            return Ok(None);
         };
-        if !ok {
+        if !verify_password(&password, &user.password_hash) {
             return Ok(None);
         }
-        // Without a `next`, the dashboard of the first site this person may read.
-        let first_site = match &user {
-            Some(u) if u.admin => st
-                .store
-                .sites()
-                .map_err(|e| e.to_string())?
-                .into_iter()
-                .next()
-                .map(|s| s.domain),
-            Some(u) => {
-                let granted = st.store.grants_of(&u.email).map_err(|e| e.to_string())?;
-                st.store
-                    .sites()
-                    .map_err(|e| e.to_string())?
-                    .into_iter()
-                    .map(|s| s.domain)
-                    .find(|d| granted.contains(d))
-            }
-            None => None,
-        };
-        let id = random_hex(32);
-        let now = now_ms();
-        let session = LoginSession {
-            id_hash: session_hash(&id),
-            email: lookup,
-            created_ms: now,
-            expires_ms: now + SESSION_TTL.as_millis() as i64,
-        };
-        st.store
-            .create_session(&session)
-            .map_err(|e| e.to_string())?;
-        Ok(Some((id, first_site)))
+        let sites = st.store.grants_of(&user.email)?;
+        Ok::<_, waymark_store::StoreError>(Some((user, sites)))
     })
     .await
-    .unwrap_or_else(|| Err("the sign-in worker failed".to_string()));
-    match checked {
-        Ok(Some((id, first_site))) => {
-            limiter.clear(ip);
-            tracing::info!(user = %email, "signed in");
-            let mut cookies = cookies;
-            cookies.push(set_cookie(
-                SESSION_COOKIE,
-                &id,
-                Some(SESSION_TTL.as_secs()),
-                secure,
-            ));
-            // A fresh CSRF token for the signed-in session: a token planted before sign-in
-            // (e.g. from a sibling subdomain) is worthless afterwards.
-            cookies.push(set_cookie(CSRF_COOKIE, &random_hex(32), None, secure));
-            let to = next
-                .or_else(|| first_site.map(|d| dashboard_path(&d)))
-                .unwrap_or_else(|| "/".to_string());
-            see_other(&to, &cookies)
-        }
-        Ok(None) => {
-            // The attempt was counted before the check; the address is never logged.
-            tracing::info!("failed sign-in");
-            page(
-                StatusCode::UNAUTHORIZED,
-                pages::login(
-                    &csrf,
-                    &email,
-                    Some("Wrong email or password."),
-                    empty,
-                    &next_field,
-                ),
-                &cookies,
-            )
-        }
-        Err(e) => store_failed(e),
-    }
+    .ok_or_else(|| ApiError::new(ErrorKind::Unavailable, "the sign-in worker failed"))?
+    .map_err(ApiError::from)?;
+    let Some((user, sites)) = checked else {
+        // The attempt was counted before the check; the address is never logged.
+        tracing::info!("failed sign-in");
+        return refuse(ErrorKind::Unauthenticated, "Wrong email or password.");
+    };
+    let id = random_hex(32);
+    let now = now_ms();
+    let session = LoginSession {
+        id_hash: session_hash(&id),
+        email: user.email.clone(),
+        created_ms: now,
+        expires_ms: now + SESSION_TTL.as_millis() as i64,
+    };
+    let st = state.clone();
+    off_thread(move || st.store.create_session(&session)).await?;
+    limiter.clear(ip);
+    tracing::info!(user = %email, "signed in");
+    // Without a `next`, the dashboard of the first site this person may read.
+    let principal = Principal::User {
+        email: user.email,
+        admin: user.admin,
+        sites,
+    };
+    let first_site = auth::visible_sites(&state, &principal)
+        .await?
+        .into_iter()
+        .next();
+    let mut cookies = cookies;
+    cookies.push(set_cookie(
+        SESSION_COOKIE,
+        &id,
+        Some(SESSION_TTL.as_secs()),
+        secure,
+    ));
+    // A fresh CSRF token for the signed-in session: a token planted before sign-in
+    // (e.g. from a sibling subdomain) is worthless afterwards.
+    cookies.push(set_cookie(CSRF_COOKIE, &random_hex(32), None, secure));
+    let to = next
+        .or_else(|| first_site.map(|s| dashboard_path(&s.domain)))
+        .unwrap_or_else(|| "/".to_string());
+    Ok(see_other(&to, &cookies))
 }
 
 #[derive(Deserialize)]
@@ -550,31 +505,28 @@ async fn logout(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     Form(form): Form<LogoutForm>,
-) -> Response {
+) -> Result<Response, PageError> {
     // Nobody signed in: nothing to end.
-    if cookie(&headers, SESSION_COOKIE).is_none() {
-        return see_other("/login", &[]);
-    }
+    let Some(id) = cookie(&headers, SESSION_COOKIE) else {
+        return Ok(see_other("/login", &[]));
+    };
     if !csrf_ok(&headers, &form.csrf) {
-        return page(
-            StatusCode::FORBIDDEN,
+        return Ok(refused(
+            ErrorKind::Forbidden,
             "<!doctype html><title>Waymark</title><p>The sign-out form expired. \
              <a href=\"/\">Back</a></p>"
                 .to_string(),
             &[],
-        );
+        ));
     }
-    if let Some(id) = cookie(&headers, SESSION_COOKIE) {
-        let st = state.clone();
-        let hash = session_hash(&id);
-        if let Err(e) =
-            blocking(move || st.store.delete_session(&hash).map_err(|e| e.to_string())).await
-        {
-            return store_failed(e);
-        }
-    }
+    let st = state.clone();
+    let hash = session_hash(&id);
+    off_thread(move || st.store.delete_session(&hash)).await?;
     let secure = over_tls(&state, peer.ip(), &headers);
-    see_other("/login", &[set_cookie(SESSION_COOKIE, "", Some(0), secure)])
+    Ok(see_other(
+        "/login",
+        &[set_cookie(SESSION_COOKIE, "", Some(0), secure)],
+    ))
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue};
 use blake2::{Blake2s256, Digest};
 use serde::{Deserialize, Serialize};
 use waymark_core::Site;
@@ -112,14 +112,6 @@ pub enum Principal {
     Shared { site: String, link_id: String },
 }
 
-fn forbidden(message: impl Into<String>) -> ApiError {
-    ApiError::new(StatusCode::FORBIDDEN, message)
-}
-
-fn unauthorized(message: impl Into<String>) -> ApiError {
-    ApiError::new(StatusCode::UNAUTHORIZED, message)
-}
-
 impl Principal {
     /// The person behind the request (a key's owner), if any.
     pub fn email(&self) -> Option<&str> {
@@ -158,11 +150,11 @@ impl Principal {
         match self {
             Principal::Shared { site: own, .. } => {
                 if need != Need::Read {
-                    return Err(forbidden("forbidden: a shared link is read-only"));
+                    return Err(ApiError::forbidden("forbidden: a shared link is read-only"));
                 }
                 match site {
                     Some(s) if s == own => Ok(()),
-                    _ => Err(forbidden(format!(
+                    _ => Err(ApiError::forbidden(format!(
                         "forbidden: this shared link reads only site {own:?}"
                     ))),
                 }
@@ -178,7 +170,7 @@ impl Principal {
                 let scope = Scope::for_need(need);
                 if !scopes.contains(&scope) {
                     let has: Vec<&str> = scopes.iter().map(|s| s.name()).collect();
-                    return Err(forbidden(format!(
+                    return Err(ApiError::forbidden(format!(
                         "forbidden: this API key lacks the scope {} (it has: {})",
                         scope.name(),
                         has.join(", ")
@@ -207,12 +199,12 @@ fn person_permits(
         return Ok(());
     }
     if need != Need::Read {
-        return Err(forbidden(format!(
+        return Err(ApiError::forbidden(format!(
             "forbidden: needs the admin role ({who} is a viewer)"
         )));
     }
     match site {
-        Some(s) if !sites.iter().any(|g| g == s) => Err(forbidden(format!(
+        Some(s) if !sites.iter().any(|g| g == s) => Err(ApiError::forbidden(format!(
             "forbidden: {who} has no access to site {s:?}; an admin can grant it \
              (waymark user grant <email> {s})"
         ))),
@@ -279,7 +271,7 @@ fn bearer_key(value: &HeaderValue) -> Result<&str, ApiError> {
         .ok()
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim)
-        .ok_or_else(|| unauthorized("Authorization must be `Bearer <api key>`"))
+        .ok_or_else(|| ApiError::unauthenticated("Authorization must be `Bearer <api key>`"))
 }
 
 /// Identifies the caller without checking a need. `writes`: the request changes state, so a
@@ -296,36 +288,33 @@ pub async fn authenticate(
         let token = value.to_str().unwrap_or("").trim().to_string();
         let principal = share_principal(state, headers, &token).await?;
         if writes {
-            return Err(forbidden("forbidden: a shared link is read-only"));
+            return Err(ApiError::forbidden("forbidden: a shared link is read-only"));
         }
         return Ok(principal);
     }
     if let Some(id) = accounts::cookie(headers, SESSION_COOKIE) {
         let st = state.clone();
-        let found = off_thread(
-            move || {
-                let Some(session) = st.store.session(&accounts::session_hash(&id))? else {
-                    return Ok(None);
-                };
-                if session.expires_ms <= accounts::now_ms() {
-                    return Ok(None);
-                }
-                let Some(user) = st.store.user(&session.email)? else {
-                    return Ok(None);
-                };
-                let sites = st.store.grants_of(&user.email)?;
-                Ok::<_, waymark_store::StoreError>(Some((user, sites)))
-            },
-            ApiError::unavailable,
-        )
+        let found = off_thread(move || {
+            let Some(session) = st.store.session(&accounts::session_hash(&id))? else {
+                return Ok(None);
+            };
+            if session.expires_ms <= accounts::now_ms() {
+                return Ok(None);
+            }
+            let Some(user) = st.store.user(&session.email)? else {
+                return Ok(None);
+            };
+            let sites = st.store.grants_of(&user.email)?;
+            Ok::<_, waymark_store::StoreError>(Some((user, sites)))
+        })
         .await?;
         let Some((user, sites)) = found else {
-            return Err(unauthorized(
+            return Err(ApiError::unauthenticated(
                 "your session has expired or ended: sign in again at /login",
             ));
         };
         if writes && !csrf_header_ok(headers) {
-            return Err(forbidden(
+            return Err(ApiError::forbidden(
                 "forbidden: a signed-in change needs the X-CSRF-Token header equal to the \
                  waymark_csrf cookie (GET /api/session returns it)",
             ));
@@ -336,7 +325,7 @@ pub async fn authenticate(
             sites,
         });
     }
-    Err(unauthorized(
+    Err(ApiError::unauthenticated(
         "not signed in: sign in at /login, or send `Authorization: Bearer <api key>`",
     ))
 }
@@ -369,32 +358,29 @@ async fn key_principal(state: &Arc<AppState>, key: &str) -> Result<Principal, Ap
         });
     }
     if !key.starts_with(KEY_PREFIX) {
-        return Err(unauthorized("unknown API key"));
+        return Err(ApiError::unauthenticated("unknown API key"));
     }
     let st = state.clone();
     let hash = key_hash(key);
-    let found = off_thread(
-        move || {
-            let Some(k) = st.store.api_key_by_hash(&hash)? else {
-                return Ok(None);
-            };
-            let Some(owner) = st.store.user(&k.email)? else {
-                return Ok(None);
-            };
-            let sites = st.store.grants_of(&owner.email)?;
-            let now = accounts::now_ms();
-            if k.last_used_ms.is_none_or(|t| now - t >= TOUCH_EVERY_MS) {
-                if let Err(e) = st.store.touch_api_key(&k.id, now) {
-                    tracing::warn!(error = %e, "could not record an API key's use");
-                }
+    let found = off_thread(move || {
+        let Some(k) = st.store.api_key_by_hash(&hash)? else {
+            return Ok(None);
+        };
+        let Some(owner) = st.store.user(&k.email)? else {
+            return Ok(None);
+        };
+        let sites = st.store.grants_of(&owner.email)?;
+        let now = accounts::now_ms();
+        if k.last_used_ms.is_none_or(|t| now - t >= TOUCH_EVERY_MS) {
+            if let Err(e) = st.store.touch_api_key(&k.id, now) {
+                tracing::warn!(error = %e, "could not record an API key's use");
             }
-            Ok::<_, waymark_store::StoreError>(Some((k, owner, sites)))
-        },
-        ApiError::unavailable,
-    )
+        }
+        Ok::<_, waymark_store::StoreError>(Some((k, owner, sites)))
+    })
     .await?;
     let Some((k, owner, sites)) = found else {
-        return Err(unauthorized("unknown API key"));
+        return Err(ApiError::unauthenticated("unknown API key"));
     };
     Ok(Principal::ApiKey {
         id: Some(k.id),
@@ -416,9 +402,9 @@ async fn share_principal(
 ) -> Result<Principal, ApiError> {
     let link = find_link(state, token)
         .await?
-        .ok_or_else(|| unauthorized("unknown or deleted shared link"))?;
+        .ok_or_else(|| ApiError::unauthenticated("unknown or deleted shared link"))?;
     if !link_unlocked(headers, &link) {
-        return Err(unauthorized(format!(
+        return Err(ApiError::unauthenticated(format!(
             "this shared link is password-protected: unlock it at /share/{token}"
         )));
     }
@@ -438,11 +424,7 @@ pub async fn find_link(
     }
     let st = state.clone();
     let token = token.to_string();
-    off_thread(
-        move || st.store.shared_link_by_token(&token),
-        ApiError::unavailable,
-    )
-    .await
+    off_thread(move || st.store.shared_link_by_token(&token)).await
 }
 
 /// The unlock cookie's name for a link.
@@ -527,7 +509,7 @@ pub async fn visible_sites(
         }
     }
     let st = state.clone();
-    let all = off_thread(move || st.store.sites(), ApiError::unavailable).await?;
+    let all = off_thread(move || st.store.sites()).await?;
     Ok(all
         .into_iter()
         .filter(|s| principal.is_server_key() || principal.reads_site(&s.domain))
@@ -549,7 +531,7 @@ pub fn bearer(config: &ServerConfig, headers: &HeaderMap) -> Result<bool, ApiErr
     {
         Ok(true)
     } else {
-        Err(unauthorized("unknown API key"))
+        Err(ApiError::unauthenticated("unknown API key"))
     }
 }
 
@@ -619,10 +601,10 @@ mod tests {
         assert!(v.permit(Some("a.example"), Need::Read).is_ok());
         assert!(v.permit(None, Need::Read).is_ok());
         let e = v.permit(Some("b.example"), Need::Read).unwrap_err();
-        assert_eq!(e.status, StatusCode::FORBIDDEN);
-        assert!(e.message.contains("b.example"), "{}", e.message);
+        assert_eq!(e.kind(), &waymark_core::ErrorKind::Forbidden);
+        assert!(e.message().contains("b.example"), "{}", e.message());
         let e = v.permit(Some("a.example"), Need::Write).unwrap_err();
-        assert!(e.message.contains("admin role"), "{}", e.message);
+        assert!(e.message().contains("admin role"), "{}", e.message());
     }
 
     #[test]
@@ -636,7 +618,7 @@ mod tests {
         };
         assert!(key.permit(Some("any.example"), Need::Read).is_ok());
         let e = key.permit(Some("any.example"), Need::Write).unwrap_err();
-        assert!(e.message.contains("definitions:write"), "{}", e.message);
+        assert!(e.message().contains("definitions:write"), "{}", e.message());
         let shared = Principal::Shared {
             site: "a.example".into(),
             link_id: "l".into(),

@@ -18,14 +18,13 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::json;
 use waymark_core::{
-    Change, Condition, Conversion, ConversionKind, ConversionValue, Field, Funnel, IdentityMode,
-    Trigger,
+    Change, Condition, Conversion, ConversionKind, ConversionValue, ErrorKind, Field, Funnel,
+    FunnelStep, IdentityMode, StepOrder, Trigger, Window,
 };
 use waymark_insight::{manage, FunnelOptions, InsightError};
-use waymark_store::StoreError;
 
 use crate::auth::Need;
-use crate::error::ApiError;
+use crate::error::{json_body, ApiError};
 use crate::state::AppState;
 
 /// The identity mode definitions are checked against (consented mode is a later issue).
@@ -70,60 +69,13 @@ pub fn routes() -> Router<Arc<AppState>> {
         )
 }
 
-// ---- errors and plumbing ------------------------------------------------------------------
-
-fn insight_error(e: InsightError) -> ApiError {
-    match e {
-        InsightError::Definition(d) => {
-            let field = [
-                "name",
-                "trigger",
-                "steps",
-                "window",
-                "value",
-                "description",
-                "order",
-            ]
-            .into_iter()
-            .find(|f| d.field.starts_with(f));
-            let status = if d.field == "window" {
-                StatusCode::UNPROCESSABLE_ENTITY
-            } else {
-                StatusCode::BAD_REQUEST
-            };
-            ApiError {
-                field,
-                ..ApiError::new(status, d.to_string())
-            }
-        }
-        InsightError::NotFound { .. } => ApiError::new(StatusCode::NOT_FOUND, e.to_string()),
-        InsightError::Invalid(m) => {
-            // Report parameters refused by the insight layer say which one in their message.
-            let field = ["range", "compare", "filter"]
-                .into_iter()
-                .find(|f| m.starts_with(f));
-            ApiError {
-                field,
-                ..ApiError::new(StatusCode::BAD_REQUEST, m)
-            }
-        }
-        InsightError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, m),
-        InsightError::Store(StoreError::Invalid(m)) => ApiError::new(StatusCode::BAD_REQUEST, m),
-        InsightError::Store(s) => {
-            tracing::error!(error = %s, "store error in the conversions API");
-            ApiError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "the store failed; see the server log",
-            )
-        }
-    }
-}
+// ---- plumbing ----------------------------------------------------------------------------
 
 /// Runs blocking insight work off the async threads.
 async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, InsightError> + Send + 'static,
 ) -> Result<T, ApiError> {
-    crate::error::off_thread(f, insight_error).await
+    crate::error::off_thread(f).await
 }
 
 /// Every route naming a site checks the caller's access to it (`crate::auth::authorize`).
@@ -136,11 +88,6 @@ async fn authorize(
     crate::auth::authorize(state, headers, Some(site), need)
         .await
         .map(|_| ())
-}
-
-fn parse_json<T: for<'de> Deserialize<'de>>(body: &Bytes) -> Result<T, ApiError> {
-    serde_json::from_slice(body)
-        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, format!("invalid JSON body: {e}")))
 }
 
 fn saved(change: Change, body: serde_json::Value) -> Response {
@@ -173,7 +120,7 @@ struct ConversionBody {
 }
 
 fn conversion_from(body: &Bytes, name: Option<String>) -> Result<Conversion, ApiError> {
-    let raw: ConversionBody = parse_json(body)?;
+    let raw: ConversionBody = json_body(body)?;
     let name = match (name, raw.name) {
         (Some(path), Some(body)) if path != body => {
             return Err(ApiError::bad_field(
@@ -184,10 +131,7 @@ fn conversion_from(body: &Bytes, name: Option<String>) -> Result<Conversion, Api
         (Some(n), _) | (None, Some(n)) => n,
         (None, None) => return Err(ApiError::bad_field("name", "a name is required")),
     };
-    let trigger: Trigger = raw
-        .trigger
-        .parse()
-        .map_err(|e: waymark_core::TriggerError| ApiError::bad_field("trigger", e.to_string()))?;
+    let trigger: Trigger = raw.trigger.parse()?;
     Ok(Conversion {
         name,
         kind: raw.kind,
@@ -275,11 +219,8 @@ struct CheckBody {
 }
 
 async fn check_trigger(body: Bytes) -> Result<Response, ApiError> {
-    let b: CheckBody = parse_json(&body)?;
-    let t: Trigger = b
-        .trigger
-        .parse()
-        .map_err(|e: waymark_core::TriggerError| ApiError::bad_field("trigger", e.to_string()))?;
+    let b: CheckBody = json_body(&body)?;
+    let t: Trigger = b.trigger.parse()?;
     Ok(Json(json!({
         "trigger": t.to_string(),
         "needs_engagement": t.needs_engagement(),
@@ -289,32 +230,60 @@ async fn check_trigger(body: Bytes) -> Result<Response, ApiError> {
 
 // ---- funnels ------------------------------------------------------------------------------
 
+/// A funnel as posted. Each top-level field is read on its own, so a refusal names the field
+/// it is in (a bad inline trigger is in `steps`).
 fn funnel_from(body: &Bytes, name: Option<String>) -> Result<Funnel, ApiError> {
-    let mut value: serde_json::Value = parse_json(body)?;
-    if let Some(n) = name {
-        match value.get("name").and_then(|v| v.as_str()) {
-            Some(b) if b != n => {
-                return Err(ApiError::bad_field(
-                    "name",
-                    format!("the body names {b:?} but the URL names {n:?}"),
-                ))
-            }
-            _ => {
-                if let Some(obj) = value.as_object_mut() {
-                    obj.insert("name".into(), json!(n));
-                }
-            }
-        }
+    let value: serde_json::Value = json_body(body)?;
+    let Some(obj) = value.as_object() else {
+        return Err(ApiError::bad_field(
+            "body",
+            "invalid funnel: expected a JSON object",
+        ));
+    };
+    if let Some(k) = obj
+        .keys()
+        .find(|k| !["name", "steps", "window", "order"].contains(&k.as_str()))
+    {
+        return Err(ApiError::bad_field(
+            "body",
+            format!("invalid funnel: unknown field {k:?}: use name, steps, window, order"),
+        ));
     }
-    serde_json::from_value(value).map_err(|e| {
-        let msg = e.to_string();
-        let field = ["trigger", "window", "order", "steps", "name"]
-            .into_iter()
-            .find(|f| msg.contains(f));
-        ApiError {
-            field,
-            ..ApiError::new(StatusCode::BAD_REQUEST, format!("invalid funnel: {msg}"))
+    fn part<T: for<'de> Deserialize<'de>>(
+        obj: &serde_json::Map<String, serde_json::Value>,
+        field: &'static str,
+    ) -> Result<Option<T>, ApiError> {
+        obj.get(field)
+            .map(|v| {
+                T::deserialize(v).map_err(|e| {
+                    ApiError::bad_field(field, format!("invalid funnel: {field}: {e}"))
+                })
+            })
+            .transpose()
+    }
+    let named: Option<String> = part(obj, "name")?;
+    let name = match (name, named) {
+        (Some(path), Some(body)) if path != body => {
+            return Err(ApiError::bad_field(
+                "name",
+                format!("the body names {body:?} but the URL names {path:?}"),
+            ))
         }
+        (Some(n), _) | (None, Some(n)) => n,
+        (None, None) => {
+            return Err(ApiError::bad_field(
+                "name",
+                "invalid funnel: name is required",
+            ))
+        }
+    };
+    let steps: Vec<FunnelStep> = part(obj, "steps")?
+        .ok_or_else(|| ApiError::bad_field("steps", "invalid funnel: steps are required"))?;
+    Ok(Funnel {
+        name,
+        steps,
+        window: part::<Window>(obj, "window")?.unwrap_or_default(),
+        order: part::<StepOrder>(obj, "order")?.unwrap_or_default(),
     })
 }
 
@@ -411,7 +380,7 @@ fn report_params(pairs: &[(String, String)]) -> Result<ReportParams, ApiError> {
                 .push(Condition::parse(v).map_err(|e| ApiError::bad_field("filter", e.0))?),
             other => {
                 return Err(ApiError::new(
-                    StatusCode::BAD_REQUEST,
+                    ErrorKind::BadInput { field: None },
                     format!(
                         "unknown query parameter {other:?}: use range, compare, by, limit, filter"
                     ),

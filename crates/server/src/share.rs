@@ -12,8 +12,9 @@ use axum::response::Response;
 use axum::routing::get;
 use axum::{Extension, Form, Router};
 use serde::Deserialize;
+use waymark_core::ErrorKind;
 
-use crate::accounts::{self, LoginLimiter};
+use crate::accounts::{self, LoginLimiter, PageError};
 use crate::auth::{self, UNLOCK_TTL_S};
 use crate::client_ip::client_ip;
 use crate::pages;
@@ -31,8 +32,8 @@ pub fn routes() -> Router<Arc<AppState>> {
 }
 
 fn missing() -> Response {
-    accounts::page(
-        StatusCode::NOT_FOUND,
+    accounts::refused(
+        ErrorKind::NotFound,
         pages::notice(
             "Link not found",
             "This shared link does not exist or was deleted.",
@@ -46,22 +47,20 @@ async fn open(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path(token): Path<String>,
     headers: HeaderMap,
-) -> Response {
-    let link = match auth::find_link(&state, &token).await {
-        Ok(Some(l)) => l,
-        Ok(None) => return missing(),
-        Err(e) => return accounts::store_failed(e.message),
+) -> Result<Response, PageError> {
+    let Some(link) = auth::find_link(&state, &token).await? else {
+        return Ok(missing());
     };
     if auth::link_unlocked(&headers, &link) {
-        return crate::dashboard::shell();
+        return Ok(crate::dashboard::shell());
     }
     let secure = accounts::over_tls(&state, peer.ip(), &headers);
     let (csrf, new_cookie) = accounts::csrf_token(&headers, secure);
-    accounts::page(
+    Ok(accounts::page(
         StatusCode::OK,
         pages::share_password(&csrf, &link.name, &link.token, None),
         &new_cookie.into_iter().collect::<Vec<_>>(),
-    )
+    ))
 }
 
 #[derive(Deserialize)]
@@ -79,36 +78,34 @@ async fn unlock(
     Path(token): Path<String>,
     headers: HeaderMap,
     Form(form): Form<UnlockForm>,
-) -> Response {
-    let link = match auth::find_link(&state, &token).await {
-        Ok(Some(l)) => l,
-        Ok(None) => return missing(),
-        Err(e) => return accounts::store_failed(e.message),
+) -> Result<Response, PageError> {
+    let Some(link) = auth::find_link(&state, &token).await? else {
+        return Ok(missing());
     };
     let here = format!("/share/{}", link.token);
     let Some(hash) = link.password_hash.clone() else {
-        return accounts::see_other(&here, &[]);
+        return Ok(accounts::see_other(&here, &[]));
     };
     let secure = accounts::over_tls(&state, peer.ip(), &headers);
     let ip = client_ip(peer.ip(), &headers, &state.config.trusted_proxies);
     let (csrf, new_cookie) = accounts::csrf_token(&headers, secure);
     let cookies: Vec<String> = new_cookie.into_iter().collect();
-    let answer = |status, message| {
-        accounts::page(
-            status,
+    let answer = |kind, message| {
+        Ok(accounts::refused(
+            kind,
             pages::share_password(&csrf, &link.name, &link.token, Some(message)),
             &cookies,
-        )
+        ))
     };
     if !accounts::csrf_ok(&headers, &form.csrf) {
         return answer(
-            StatusCode::FORBIDDEN,
+            ErrorKind::Forbidden,
             "The form expired or came from elsewhere. Please try again.",
         );
     }
     if !limiter.0.try_attempt(ip) {
         return answer(
-            StatusCode::TOO_MANY_REQUESTS,
+            ErrorKind::RateLimited,
             "Too many wrong passwords from this address. Wait 15 minutes and try again.",
         );
     }
@@ -118,7 +115,7 @@ async fn unlock(
         .unwrap_or(false);
     if !ok {
         tracing::info!(link = %link.id, "wrong shared-link password");
-        return answer(StatusCode::UNAUTHORIZED, "Wrong password.");
+        return answer(ErrorKind::Unauthenticated, "Wrong password.");
     }
     limiter.0.clear(ip);
     // Lax, not Strict: the link is usually opened from another site (mail, chat), and the
@@ -133,5 +130,5 @@ async fn unlock(
     }
     let mut all = cookies.clone();
     all.push(unlock);
-    accounts::see_other(&here, &all)
+    Ok(accounts::see_other(&here, &all))
 }

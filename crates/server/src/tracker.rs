@@ -31,6 +31,7 @@ pub async fn script(axum::extract::Path(name): axum::extract::Path<String>) -> i
     } else if name.starts_with("script.") && name.ends_with(".js") {
         js(FULL).into_response()
     } else {
-        (axum::http::StatusCode::NOT_FOUND, "not found").into_response()
+        crate::error::ApiError::not_found(format!("no tracker script named {name:?}"))
+            .into_response()
     }
 }

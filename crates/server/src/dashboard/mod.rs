@@ -10,7 +10,7 @@
 use std::sync::{Arc, OnceLock};
 
 use axum::extract::Path;
-use axum::http::{header, StatusCode};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
@@ -204,11 +204,7 @@ async fn asset(Path(file): Path<String>) -> Response {
             a.bytes,
         )
             .into_response(),
-        None => ApiError::new(
-            StatusCode::NOT_FOUND,
-            format!("no dashboard asset named {file:?}"),
-        )
-        .into_response(),
+        None => ApiError::not_found(format!("no dashboard asset named {file:?}")).into_response(),
     }
 }
 

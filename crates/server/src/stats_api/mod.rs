@@ -93,12 +93,11 @@ async fn query(
     ))
 }
 
-/// Runs a store call on the blocking pool (DuckDB calls block); a failure is logged and
-/// answered with a 503 that points to the log.
+/// Runs a store call on the blocking pool (DuckDB calls block).
 async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
 ) -> Result<T, ApiError> {
-    crate::error::off_thread(f, ApiError::unavailable).await
+    crate::error::off_thread(f).await
 }
 
 /// The site the request's `site_id` names (400 when it is missing or unknown).

@@ -653,7 +653,7 @@ fn parse_comparison(
             ))
         }
         ("custom", Some(r)) if r.is_array() => parse_range(r, tz, now)
-            .map_err(|e| bad("include", format!("comparisons.{}", e.message)))?,
+            .map_err(|e| bad("include", format!("comparisons.{}", e.message())))?,
         ("custom", Some(_)) => {
             return Err(bad(
                 "include",

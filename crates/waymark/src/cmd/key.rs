@@ -34,7 +34,7 @@ pub fn run(cmd: KeyCommand) -> Result<()> {
                 .map(str::to_string)
                 .collect();
             let (name, scopes) = check_key_request(&name, &requested, owner.admin)
-                .map_err(|e| anyhow::anyhow!(e.message))?;
+                .map_err(|e| anyhow::anyhow!(e.message().to_string()))?;
             let (key, plain) = make_key(&email, name, &scopes);
             store.save_api_key(&key)?;
             println!("{plain}");
