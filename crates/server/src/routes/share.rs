@@ -1,7 +1,7 @@
 //! Shared links in the browser: `GET /share/{token}` serves the dashboard shell (read-only, one
 //! site), after a password page when the link is protected. The password form is CSRF-protected
 //! and rate-limited per client IP like the sign-in form; success sets an HttpOnly cookie bound
-//! to that link (see [`crate::auth::unlock_value`]).
+//! to that link (see [`crate::access::unlock`]).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -14,10 +14,14 @@ use axum::{Extension, Form, Router};
 use serde::Deserialize;
 use waymark_core::ErrorKind;
 
-use crate::accounts::{self, LoginLimiter, PageError};
-use crate::auth::{self, UNLOCK_TTL_S};
-use crate::client_ip::client_ip;
-use crate::pages;
+use crate::access::credentials::verify_password;
+use crate::access::limiter::checked_password;
+use crate::access::unlock::{link_unlocked, unlock_cookie_name, unlock_value, UNLOCK_TTL_S};
+use crate::access::{find_link, LoginLimiter};
+use crate::html::{self, page, refused, see_other, PageError};
+use crate::http::client_ip::client_ip;
+use crate::http::cookies::over_tls;
+use crate::http::csrf::{csrf_ok, csrf_token};
 use crate::state::AppState;
 
 /// The limiter of shared-link password attempts (separate from sign-ins).
@@ -32,9 +36,9 @@ pub fn routes() -> Router<Arc<AppState>> {
 }
 
 fn missing() -> Response {
-    accounts::refused(
+    refused(
         ErrorKind::NotFound,
-        pages::notice(
+        html::notice(
             "Link not found",
             "This shared link does not exist or was deleted.",
         ),
@@ -48,17 +52,17 @@ async fn open(
     Path(token): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, PageError> {
-    let Some(link) = auth::find_link(&state, &token).await? else {
+    let Some(link) = find_link(&state, &token).await? else {
         return Ok(missing());
     };
-    if auth::link_unlocked(&headers, &link) {
-        return Ok(crate::dashboard::shell());
+    if link_unlocked(&headers, &link, state.clock) {
+        return Ok(crate::routes::assets::dashboard::shell());
     }
-    let secure = accounts::over_tls(&state, peer.ip(), &headers);
-    let (csrf, new_cookie) = accounts::csrf_token(&headers, secure);
-    Ok(accounts::page(
+    let secure = over_tls(&state, peer.ip(), &headers);
+    let (csrf, new_cookie) = csrf_token(&headers, secure);
+    Ok(page(
         StatusCode::OK,
-        pages::share_password(&csrf, &link.name, &link.token, None),
+        html::share_password(&csrf, &link.name, &link.token, None),
         &new_cookie.into_iter().collect::<Vec<_>>(),
     ))
 }
@@ -79,25 +83,25 @@ async fn unlock(
     headers: HeaderMap,
     Form(form): Form<UnlockForm>,
 ) -> Result<Response, PageError> {
-    let Some(link) = auth::find_link(&state, &token).await? else {
+    let Some(link) = find_link(&state, &token).await? else {
         return Ok(missing());
     };
     let here = format!("/share/{}", link.token);
     let Some(hash) = link.password_hash.clone() else {
-        return Ok(accounts::see_other(&here, &[]));
+        return Ok(see_other(&here, &[]));
     };
-    let secure = accounts::over_tls(&state, peer.ip(), &headers);
+    let secure = over_tls(&state, peer.ip(), &headers);
     let ip = client_ip(peer.ip(), &headers, &state.config.trusted_proxies);
-    let (csrf, new_cookie) = accounts::csrf_token(&headers, secure);
+    let (csrf, new_cookie) = csrf_token(&headers, secure);
     let cookies: Vec<String> = new_cookie.into_iter().collect();
     let answer = |kind, message| {
-        Ok(accounts::refused(
+        Ok(refused(
             kind,
-            pages::share_password(&csrf, &link.name, &link.token, Some(message)),
+            html::share_password(&csrf, &link.name, &link.token, Some(message)),
             &cookies,
         ))
     };
-    if !accounts::csrf_ok(&headers, &form.csrf) {
+    if !csrf_ok(&headers, &form.csrf) {
         return answer(
             ErrorKind::Forbidden,
             "The form expired or came from elsewhere. Please try again.",
@@ -110,7 +114,7 @@ async fn unlock(
         );
     }
     let password = form.password;
-    let ok = accounts::checked_password(move || accounts::verify_password(&password, &hash))
+    let ok = checked_password(move || verify_password(&password, &hash))
         .await
         .unwrap_or(false);
     if !ok {
@@ -122,13 +126,13 @@ async fn unlock(
     // cookie must come along on that top-level navigation. It only allows reading.
     let mut unlock = format!(
         "{}={}; HttpOnly; SameSite=Lax; Path=/; Max-Age={UNLOCK_TTL_S}",
-        auth::unlock_cookie_name(&link),
-        auth::unlock_value(&link)
+        unlock_cookie_name(&link),
+        unlock_value(&link, state.clock)
     );
     if secure {
         unlock.push_str("; Secure");
     }
     let mut all = cookies.clone();
     all.push(unlock);
-    Ok(accounts::see_other(&here, &all))
+    Ok(see_other(&here, &all))
 }

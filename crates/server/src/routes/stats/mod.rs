@@ -1,4 +1,4 @@
-//! `POST /api/v2/query`, Plausible's Stats API v2 (read credentials, see `crate::auth`): the
+//! `POST /api/v2/query`, Plausible's Stats API v2 (read credentials, see [`crate::access`]): the
 //! route, the handler and the response's shape; `parse` validates requests, `compare` compares.
 
 mod compare;
@@ -44,7 +44,7 @@ async fn query(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    crate::auth::authorize_body_site(&state, &headers, &body, crate::auth::Need::Read).await?;
+    crate::access::authorize_body_site(&state, &headers, &body, crate::access::Need::Read).await?;
     let request: Value = serde_json::from_slice(&body)
         .map_err(|e| ApiError::bad_field("body", format!("the body is not valid JSON: {e}")))?;
     let site = requested_site(&state, &request).await?;

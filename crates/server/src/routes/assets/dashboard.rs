@@ -34,57 +34,57 @@ const CSS: &str = "text/css; charset=utf-8";
 const ASSETS: &[Asset] = &[
     Asset {
         name: "app.js",
-        bytes: include_bytes!("assets/app.js"),
+        bytes: include_bytes!("../../dashboard/assets/app.js"),
         content_type: JS,
     },
     Asset {
         name: "app.css",
-        bytes: include_bytes!("assets/app.css"),
+        bytes: include_bytes!("../../dashboard/assets/app.css"),
         content_type: CSS,
     },
     Asset {
         name: "preact.mjs",
-        bytes: include_bytes!("assets/vendor/preact.mjs"),
+        bytes: include_bytes!("../../dashboard/assets/vendor/preact.mjs"),
         content_type: JS,
     },
     Asset {
         name: "preact-hooks.mjs",
-        bytes: include_bytes!("assets/vendor/preact-hooks.mjs"),
+        bytes: include_bytes!("../../dashboard/assets/vendor/preact-hooks.mjs"),
         content_type: JS,
     },
     Asset {
         name: "htm.mjs",
-        bytes: include_bytes!("assets/vendor/htm.mjs"),
+        bytes: include_bytes!("../../dashboard/assets/vendor/htm.mjs"),
         content_type: JS,
     },
     Asset {
         name: "uPlot.iife.min.js",
-        bytes: include_bytes!("assets/vendor/uPlot.iife.min.js"),
+        bytes: include_bytes!("../../dashboard/assets/vendor/uPlot.iife.min.js"),
         content_type: JS,
     },
     Asset {
         name: "uPlot.min.css",
-        bytes: include_bytes!("assets/vendor/uPlot.min.css"),
+        bytes: include_bytes!("../../dashboard/assets/vendor/uPlot.min.css"),
         content_type: CSS,
     },
     Asset {
         name: "VERSIONS.txt",
-        bytes: include_bytes!("assets/vendor/VERSIONS"),
+        bytes: include_bytes!("../../dashboard/assets/vendor/VERSIONS"),
         content_type: "text/plain; charset=utf-8",
     },
     Asset {
         name: "LICENSE-preact.txt",
-        bytes: include_bytes!("assets/vendor/LICENSES/preact.LICENSE"),
+        bytes: include_bytes!("../../dashboard/assets/vendor/LICENSES/preact.LICENSE"),
         content_type: "text/plain; charset=utf-8",
     },
     Asset {
         name: "LICENSE-htm.txt",
-        bytes: include_bytes!("assets/vendor/LICENSES/htm.LICENSE"),
+        bytes: include_bytes!("../../dashboard/assets/vendor/LICENSES/htm.LICENSE"),
         content_type: "text/plain; charset=utf-8",
     },
     Asset {
         name: "LICENSE-uplot.txt",
-        bytes: include_bytes!("assets/vendor/LICENSES/uplot.LICENSE"),
+        bytes: include_bytes!("../../dashboard/assets/vendor/LICENSES/uplot.LICENSE"),
         content_type: "text/plain; charset=utf-8",
     },
 ];

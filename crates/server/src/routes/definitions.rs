@@ -1,16 +1,15 @@
-//! Waymark's JSON API for conversions and funnels: definitions (list, create or update by
-//! name, delete), business templates, trigger checks, and reports (per-conversion numbers;
-//! funnel steps, drop-off, weakest step, opportunities, breakdown and comparison).
+//! Conversion and funnel definitions over JSON: list, create or update by name, delete;
+//! business templates; trigger checks. The rules are insight's ([`waymark_insight::manage`]).
 //!
-//! Access (see `docs/access.md`): reading a site's lists and reports needs Read on that site
-//! (a session, a key with `stats:read`, or the site's shared link); changing definitions needs
-//! Write (an admin, or an admin's key with `definitions:write`). Templates and trigger checks
-//! hold no data and stay public.
+//! Access (see `docs/access.md`): reading a site's lists needs Read on that site (a session, a
+//! key with `stats:read`, or the site's shared link); changing definitions needs Write (an
+//! admin, or an admin's key with `definitions:write`). Templates and trigger checks hold no
+//! data and stay public.
 
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
@@ -18,17 +17,17 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::json;
 use waymark_core::{
-    Change, Condition, Conversion, ConversionKind, ConversionValue, ErrorKind, Field, Funnel,
-    FunnelStep, IdentityMode, StepOrder, Trigger, Window,
+    Change, Conversion, ConversionKind, ConversionValue, Funnel, FunnelStep, IdentityMode,
+    StepOrder, Trigger, Window,
 };
-use waymark_insight::{manage, FunnelOptions, InsightError};
+use waymark_insight::{manage, InsightError};
 
-use crate::auth::Need;
+use crate::access::Need;
 use crate::error::{json_body, ApiError};
 use crate::state::AppState;
 
 /// The identity mode definitions are checked against (consented mode is a later issue).
-const MODE: IdentityMode = IdentityMode::Cookieless;
+pub(super) const MODE: IdentityMode = IdentityMode::Cookieless;
 
 /// The routes, merged into the server's router.
 pub fn routes() -> Router<Arc<AppState>> {
@@ -55,37 +54,25 @@ pub fn routes() -> Router<Arc<AppState>> {
             "/api/sites/{site}/funnels/{name}",
             put(put_funnel).delete(delete_funnel),
         )
-        .route(
-            "/api/sites/{site}/reports/conversions",
-            get(conversion_report),
-        )
-        .route(
-            "/api/sites/{site}/reports/funnels/{name}",
-            get(saved_funnel_report),
-        )
-        .route(
-            "/api/sites/{site}/reports/funnel",
-            post(adhoc_funnel_report),
-        )
 }
 
 // ---- plumbing ----------------------------------------------------------------------------
 
 /// Runs blocking insight work off the async threads.
-async fn blocking<T: Send + 'static>(
+pub(super) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, InsightError> + Send + 'static,
 ) -> Result<T, ApiError> {
     crate::error::off_thread(f).await
 }
 
-/// Every route naming a site checks the caller's access to it (`crate::auth::authorize`).
-async fn authorize(
+/// Every route naming a site checks the caller's access to it ([`crate::access::authorize`]).
+pub(super) async fn authorize(
     state: &Arc<AppState>,
     headers: &HeaderMap,
     site: &str,
     need: Need,
 ) -> Result<(), ApiError> {
-    crate::auth::authorize(state, headers, Some(site), need)
+    crate::access::authorize(state, headers, Some(site), need)
         .await
         .map(|_| ())
 }
@@ -232,7 +219,7 @@ async fn check_trigger(body: Bytes) -> Result<Response, ApiError> {
 
 /// A funnel as posted. Each top-level field is read on its own, so a refusal names the field
 /// it is in (a bad inline trigger is in `steps`).
-fn funnel_from(body: &Bytes, name: Option<String>) -> Result<Funnel, ApiError> {
+pub(super) fn funnel_from(body: &Bytes, name: Option<String>) -> Result<Funnel, ApiError> {
     let value: serde_json::Value = json_body(body)?;
     let Some(obj) = value.as_object() else {
         return Err(ApiError::bad_field(
@@ -338,138 +325,4 @@ async fn delete_funnel(
     authorize(&state, &headers, &site, Need::Write).await?;
     blocking(move || manage::delete_funnel(state.store.as_ref(), &site, &name)).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
-}
-
-// ---- reports ------------------------------------------------------------------------------
-
-/// `range`, `compare`, `by`, `limit` and repeated `filter` query parameters.
-struct ReportParams {
-    range: String,
-    compare: Option<String>,
-    by: Option<Field>,
-    limit: usize,
-    filters: Vec<Condition>,
-}
-
-fn report_params(pairs: &[(String, String)]) -> Result<ReportParams, ApiError> {
-    let mut p = ReportParams {
-        range: "30d".into(),
-        compare: None,
-        by: None,
-        limit: 10,
-        filters: Vec::new(),
-    };
-    for (k, v) in pairs {
-        match k.as_str() {
-            "range" | "period" => p.range = v.clone(),
-            "compare" => p.compare = Some(v.clone()).filter(|c| !c.is_empty()),
-            "by" | "breakdown" => {
-                p.by = Some(Field::parse_breakdown(v).map_err(|e| ApiError::bad_field("by", e.0))?)
-            }
-            "limit" => {
-                p.limit = v
-                    .parse()
-                    .ok()
-                    .filter(|n| (1..=1000).contains(n))
-                    .ok_or_else(|| {
-                        ApiError::bad_field("limit", "limit is a number from 1 to 1000")
-                    })?
-            }
-            "filter" | "filters" => p
-                .filters
-                .push(Condition::parse(v).map_err(|e| ApiError::bad_field("filter", e.0))?),
-            other => {
-                return Err(ApiError::new(
-                    ErrorKind::BadInput { field: None },
-                    format!(
-                        "unknown query parameter {other:?}: use range, compare, by, limit, filter"
-                    ),
-                ))
-            }
-        }
-    }
-    Ok(p)
-}
-
-async fn conversion_report(
-    State(state): State<Arc<AppState>>,
-    Path(site): Path<String>,
-    headers: HeaderMap,
-    Query(pairs): Query<Vec<(String, String)>>,
-) -> Result<Response, ApiError> {
-    authorize(&state, &headers, &site, Need::Read).await?;
-    let p = report_params(&pairs)?;
-    let report = blocking(move || {
-        let store = state.store.as_ref();
-        let site = waymark_insight::site(store, &site)?;
-        let (period, compare) = waymark_insight::resolve_range(
-            &site,
-            &p.range,
-            p.compare.as_deref(),
-            chrono::Utc::now(),
-        )?;
-        let opts = waymark_insight::ConversionOptions {
-            bounds: period.bounds,
-            compare: compare.map(|c| c.bounds),
-            filters: p.filters,
-        };
-        waymark_insight::conversion_report_with(store, &site.domain, &opts, None)
-    })
-    .await?;
-    Ok(Json(report).into_response())
-}
-
-fn run_funnel_report(
-    state: &AppState,
-    site: &str,
-    funnel: Option<Funnel>,
-    name: &str,
-    p: ReportParams,
-) -> Result<waymark_insight::FunnelReport, InsightError> {
-    let store = state.store.as_ref();
-    let site = waymark_insight::site(store, site)?;
-    let funnel = match funnel {
-        Some(f) => {
-            f.validate(MODE)?;
-            f
-        }
-        None => manage::find_funnel(store, &site.domain, name)?,
-    };
-    let (period, compare) =
-        waymark_insight::resolve_range(&site, &p.range, p.compare.as_deref(), chrono::Utc::now())?;
-    let opts = FunnelOptions {
-        bounds: period.bounds,
-        compare: compare.map(|c| c.bounds),
-        filters: p.filters,
-        breakdown: p.by,
-        limit: p.limit,
-    };
-    waymark_insight::funnel_report(store, &site.domain, &funnel, &opts)
-}
-
-async fn saved_funnel_report(
-    State(state): State<Arc<AppState>>,
-    Path((site, name)): Path<(String, String)>,
-    headers: HeaderMap,
-    Query(pairs): Query<Vec<(String, String)>>,
-) -> Result<Response, ApiError> {
-    authorize(&state, &headers, &site, Need::Read).await?;
-    let p = report_params(&pairs)?;
-    let report = blocking(move || run_funnel_report(&state, &site, None, &name, p)).await?;
-    Ok(Json(report).into_response())
-}
-
-/// A funnel given in the body (not saved), with the report options as query parameters.
-async fn adhoc_funnel_report(
-    State(state): State<Arc<AppState>>,
-    Path(site): Path<String>,
-    headers: HeaderMap,
-    Query(pairs): Query<Vec<(String, String)>>,
-    body: Bytes,
-) -> Result<Response, ApiError> {
-    authorize(&state, &headers, &site, Need::Read).await?;
-    let p = report_params(&pairs)?;
-    let f = funnel_from(&body, None)?;
-    let report = blocking(move || run_funnel_report(&state, &site, Some(f), "", p)).await?;
-    Ok(Json(report).into_response())
 }

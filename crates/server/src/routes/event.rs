@@ -13,8 +13,8 @@ use axum::response::{IntoResponse, Response};
 use waymark_collect::{Outcome, Payload, RequestMeta};
 use waymark_core::ErrorKind;
 
-use crate::client_ip::client_ip;
 use crate::error::ApiError;
+use crate::http::client_ip::client_ip;
 use crate::state::AppState;
 
 /// Explicit timestamps may not lie further ahead than this (clock skew).
@@ -106,7 +106,7 @@ async fn handle(
 
 /// `Authorization: Bearer <key>`: absent is fine (browser events), wrong is an error.
 fn authenticated(state: &AppState, headers: &HeaderMap) -> Result<bool, ApiError> {
-    crate::auth::bearer(&state.config, headers)
+    crate::access::bearer(&state.config, headers)
 }
 
 /// Bodies up to this size are read to the end even when refused, so the client (still
