@@ -3,6 +3,7 @@
 //! store's logical queries for raw counts and does the arithmetic; it never touches HTTP or
 //! the collector.
 
+pub mod compare;
 pub mod config;
 pub mod funnel_report;
 pub mod manage;
@@ -11,6 +12,7 @@ pub mod ranges;
 pub mod report;
 pub mod templates;
 
+pub use compare::{metric_change, percent_change, points_change, Change};
 pub use config::{apply_definitions, SiteDefinitions};
 pub use funnel_report::{funnel_report, FunnelOptions, FunnelReport, StepReport};
 pub use manage::Applied;

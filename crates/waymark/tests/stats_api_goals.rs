@@ -404,6 +404,60 @@ fn goals_revenue_engagement_comparisons_and_datetime_ranges() {
         v["meta"]["comparison_date_range"][0],
         json!("2025-03-10T00:00:00+00:00")
     );
+    // A custom range that runs past today is compared with its days so far, by the rule the
+    // reports (and so the dashboard) use too: yesterday to 5 days ahead is yesterday and today,
+    // compared with the two days before. Only the realtime visitor is that recent: 0 → 1.
+    let today = chrono::Utc::now().date_naive();
+    let d = |n: i64| (today + chrono::Duration::days(n)).to_string();
+    let v = ok(
+        &server,
+        json!({"site_id": SITE, "date_range": [d(-1), d(5)], "metrics": ["visitors"],
+               "include": {"comparisons": {"mode": "previous_period"}}}),
+    );
+    assert_eq!(
+        v["meta"]["comparison_date_range"],
+        json!([
+            format!("{}T00:00:00+00:00", d(-3)),
+            format!("{}T23:59:59+00:00", d(-2))
+        ]),
+        "{v}"
+    );
+    assert_eq!(
+        v["results"][0]["comparison"],
+        json!({"dimensions": [], "metrics": [0], "change": [100]}),
+        "{v}"
+    );
+    let (status, report) = get_json(
+        &server,
+        &format!(
+            "/api/sites/{SITE}/reports/conversions?range={},{}&compare=previous_period",
+            d(-1),
+            d(5)
+        ),
+        KEY,
+    );
+    assert_eq!(status, 200, "{report}");
+    let day_ms = |n: i64| {
+        (today + chrono::Duration::days(n))
+            .and_hms_opt(0, 0, 0)
+            .unwrap()
+            .and_utc()
+            .timestamp_millis()
+    };
+    assert_eq!(
+        report["comparison"]["bounds"],
+        json!({"from_ms": day_ms(-3), "to_ms": day_ms(-1)}),
+        "{report}"
+    );
+    assert_eq!(
+        (
+            report["visitors"].as_u64(),
+            report["comparison"]["visitors"].as_u64(),
+            &report["comparison"]["change"]["visitors"]
+        ),
+        (Some(1), Some(0), &json!(100)),
+        "{report}"
+    );
 
     // Date-time ranges with offsets: 12:00–12:05 at +02:00 is V1's first five minutes.
     let v = ok(
