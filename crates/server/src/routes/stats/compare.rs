@@ -12,7 +12,8 @@ use waymark_core::query::{
 use waymark_core::{TimeBounds, Tz};
 use waymark_insight::metric_change;
 
-use super::{blocking, metric_values, single_currency, time_dimension, MAX_LIMIT};
+use super::revenue::Revenue;
+use super::{blocking, metric_values, shown_value, time_dimension, MAX_LIMIT};
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -79,9 +80,14 @@ pub(super) async fn compared(
 }
 
 impl Compared {
+    /// The comparison's rows.
+    pub(super) fn rows(&self) -> &[AggregateRow] {
+        &self.rows
+    }
+
     /// A main row's `comparison`: the comparison row with the same dimension values (time
     /// buckets by position; an empty row when there is none), its metrics and their change.
-    pub(super) fn block(&self, metrics: &[Metric], r: &AggregateRow) -> Value {
+    pub(super) fn block(&self, metrics: &[Metric], r: &AggregateRow, revenue: &Revenue) -> Value {
         let dims: Vec<Value> = r
             .dimensions
             .iter()
@@ -108,27 +114,16 @@ impl Compared {
             .map(|(i, m)| {
                 json!(metric_change(
                     *m,
-                    value_of(*m, old.metrics[i], &old.currency),
-                    value_of(*m, r.metrics[i], &r.currency),
+                    shown_value(*m, old.metrics[i], old, revenue),
+                    shown_value(*m, r.metrics[i], r, revenue),
                 ))
             })
             .collect();
         json!({
             "dimensions": dims,
-            "metrics": metric_values(metrics, old),
+            "metrics": metric_values(metrics, old, revenue),
             "change": change,
         })
-    }
-}
-
-/// The number a metric is compared by (`None` when it shows as `null`).
-fn value_of(m: Metric, v: f64, currency: &str) -> Option<f64> {
-    if v.is_nan() || (m.is_revenue() && !single_currency(currency)) {
-        None
-    } else if m.is_integer() {
-        Some(v.round())
-    } else {
-        Some(v)
     }
 }
 
