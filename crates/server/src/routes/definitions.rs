@@ -21,6 +21,7 @@ use waymark_core::{
     StepOrder, Trigger, Window,
 };
 use waymark_insight::{manage, InsightError};
+use waymark_store::EventStore;
 
 use crate::access::Need;
 use crate::error::{json_body, ApiError};
@@ -36,11 +37,11 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/api/triggers/check", post(check_trigger))
         .route(
             "/api/sites/{site}/conversions",
-            get(list_conversions).post(create_conversion),
+            get(list::<Conversion>).post(create::<Conversion>),
         )
         .route(
             "/api/sites/{site}/conversions/{name}",
-            put(put_conversion).delete(delete_conversion),
+            put(replace::<Conversion>).delete(remove::<Conversion>),
         )
         .route(
             "/api/sites/{site}/templates/{template}",
@@ -48,11 +49,11 @@ pub fn routes() -> Router<Arc<AppState>> {
         )
         .route(
             "/api/sites/{site}/funnels",
-            get(list_funnels).post(create_funnel),
+            get(list::<Funnel>).post(create::<Funnel>),
         )
         .route(
             "/api/sites/{site}/funnels/{name}",
-            put(put_funnel).delete(delete_funnel),
+            put(replace::<Funnel>).delete(remove::<Funnel>),
         )
 }
 
@@ -128,93 +129,6 @@ fn conversion_from(body: &Bytes, name: Option<String>) -> Result<Conversion, Api
     })
 }
 
-async fn list_conversions(
-    State(state): State<Arc<AppState>>,
-    Path(site): Path<String>,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    authorize(&state, &headers, &site, Need::Read).await?;
-    let st = state.clone();
-    let list = blocking(move || {
-        let site = waymark_insight::site(st.store.as_ref(), &site)?;
-        Ok(st.store.conversions(&site.domain)?)
-    })
-    .await?;
-    Ok(Json(json!({ "conversions": list })).into_response())
-}
-
-async fn save_conversion(
-    state: Arc<AppState>,
-    site: String,
-    c: Conversion,
-) -> Result<Response, ApiError> {
-    let body = serde_json::to_value(&c).unwrap_or_default();
-    let change = blocking(move || manage::save_conversion(state.store.as_ref(), &site, &c)).await?;
-    Ok(saved(change, body))
-}
-
-async fn create_conversion(
-    State(state): State<Arc<AppState>>,
-    Path(site): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Result<Response, ApiError> {
-    authorize(&state, &headers, &site, Need::Write).await?;
-    let c = conversion_from(&body, None)?;
-    save_conversion(state, site, c).await
-}
-
-async fn put_conversion(
-    State(state): State<Arc<AppState>>,
-    Path((site, name)): Path<(String, String)>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Result<Response, ApiError> {
-    authorize(&state, &headers, &site, Need::Write).await?;
-    let c = conversion_from(&body, Some(name))?;
-    save_conversion(state, site, c).await
-}
-
-async fn delete_conversion(
-    State(state): State<Arc<AppState>>,
-    Path((site, name)): Path<(String, String)>,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    authorize(&state, &headers, &site, Need::Write).await?;
-    blocking(move || manage::delete_conversion(state.store.as_ref(), &site, &name)).await?;
-    Ok(StatusCode::NO_CONTENT.into_response())
-}
-
-async fn list_templates() -> Response {
-    Json(json!({ "templates": waymark_insight::templates() })).into_response()
-}
-
-async fn apply_template(
-    State(state): State<Arc<AppState>>,
-    Path((site, template)): Path<(String, String)>,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    authorize(&state, &headers, &site, Need::Write).await?;
-    let applied =
-        blocking(move || manage::apply_template(state.store.as_ref(), &site, &template)).await?;
-    Ok(Json(json!({ "applied": applied })).into_response())
-}
-
-#[derive(Deserialize)]
-struct CheckBody {
-    trigger: String,
-}
-
-async fn check_trigger(body: Bytes) -> Result<Response, ApiError> {
-    let b: CheckBody = json_body(&body)?;
-    let t: Trigger = b.trigger.parse()?;
-    Ok(Json(json!({
-        "trigger": t.to_string(),
-        "needs_engagement": t.needs_engagement(),
-    }))
-    .into_response())
-}
-
 // ---- funnels ------------------------------------------------------------------------------
 
 /// A funnel as posted. Each top-level field is read on its own, so a refusal names the field
@@ -274,55 +188,138 @@ pub(super) fn funnel_from(body: &Bytes, name: Option<String>) -> Result<Funnel, 
     })
 }
 
-async fn list_funnels(
+// ---- conversions and funnels, by name ----------------------------------------------------
+
+/// A definition the API keeps by name: a conversion or a funnel. The handlers below serve both.
+trait Definition: serde::Serialize + Send + Sized + 'static {
+    /// The list's key in answers.
+    const LIST: &'static str;
+    /// The definition in a request body; `name` is the URL's, when it names one.
+    fn from_body(body: &Bytes, name: Option<String>) -> Result<Self, ApiError>;
+    fn list(store: &dyn EventStore, site: &str) -> Result<Vec<Self>, InsightError>;
+    fn save(&self, store: &dyn EventStore, site: &str) -> Result<Change, InsightError>;
+    fn delete(store: &dyn EventStore, site: &str, name: &str) -> Result<(), InsightError>;
+}
+
+impl Definition for Conversion {
+    const LIST: &'static str = "conversions";
+    fn from_body(body: &Bytes, name: Option<String>) -> Result<Self, ApiError> {
+        conversion_from(body, name)
+    }
+    fn list(store: &dyn EventStore, site: &str) -> Result<Vec<Self>, InsightError> {
+        let site = waymark_insight::site(store, site)?;
+        Ok(store.conversions(&site.domain)?)
+    }
+    fn save(&self, store: &dyn EventStore, site: &str) -> Result<Change, InsightError> {
+        manage::save_conversion(store, site, self)
+    }
+    fn delete(store: &dyn EventStore, site: &str, name: &str) -> Result<(), InsightError> {
+        manage::delete_conversion(store, site, name)
+    }
+}
+
+impl Definition for Funnel {
+    const LIST: &'static str = "funnels";
+    fn from_body(body: &Bytes, name: Option<String>) -> Result<Self, ApiError> {
+        funnel_from(body, name)
+    }
+    fn list(store: &dyn EventStore, site: &str) -> Result<Vec<Self>, InsightError> {
+        let site = waymark_insight::site(store, site)?;
+        Ok(store.funnels(&site.domain)?)
+    }
+    fn save(&self, store: &dyn EventStore, site: &str) -> Result<Change, InsightError> {
+        manage::save_funnel(store, site, self, MODE)
+    }
+    fn delete(store: &dyn EventStore, site: &str, name: &str) -> Result<(), InsightError> {
+        manage::delete_funnel(store, site, name)
+    }
+}
+
+async fn list<D: Definition>(
     State(state): State<Arc<AppState>>,
     Path(site): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     authorize(&state, &headers, &site, Need::Read).await?;
-    let list = blocking(move || {
-        let site = waymark_insight::site(state.store.as_ref(), &site)?;
-        Ok(state.store.funnels(&site.domain)?)
-    })
-    .await?;
-    Ok(Json(json!({ "funnels": list })).into_response())
+    let list = blocking(move || D::list(state.store.as_ref(), &site)).await?;
+    let mut body = serde_json::Map::new();
+    body.insert(
+        D::LIST.into(),
+        serde_json::to_value(list).unwrap_or_default(),
+    );
+    Ok(Json(body).into_response())
 }
 
-async fn save_funnel(state: Arc<AppState>, site: String, f: Funnel) -> Result<Response, ApiError> {
-    let body = serde_json::to_value(&f).unwrap_or_default();
-    let change =
-        blocking(move || manage::save_funnel(state.store.as_ref(), &site, &f, MODE)).await?;
+async fn save<D: Definition>(
+    state: Arc<AppState>,
+    site: String,
+    d: D,
+) -> Result<Response, ApiError> {
+    let body = serde_json::to_value(&d).unwrap_or_default();
+    let change = blocking(move || d.save(state.store.as_ref(), &site)).await?;
     Ok(saved(change, body))
 }
 
-async fn create_funnel(
+async fn create<D: Definition>(
     State(state): State<Arc<AppState>>,
     Path(site): Path<String>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
     authorize(&state, &headers, &site, Need::Write).await?;
-    let f = funnel_from(&body, None)?;
-    save_funnel(state, site, f).await
+    let d = D::from_body(&body, None)?;
+    save(state, site, d).await
 }
 
-async fn put_funnel(
+async fn replace<D: Definition>(
     State(state): State<Arc<AppState>>,
     Path((site, name)): Path<(String, String)>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
     authorize(&state, &headers, &site, Need::Write).await?;
-    let f = funnel_from(&body, Some(name))?;
-    save_funnel(state, site, f).await
+    let d = D::from_body(&body, Some(name))?;
+    save(state, site, d).await
 }
 
-async fn delete_funnel(
+async fn remove<D: Definition>(
     State(state): State<Arc<AppState>>,
     Path((site, name)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     authorize(&state, &headers, &site, Need::Write).await?;
-    blocking(move || manage::delete_funnel(state.store.as_ref(), &site, &name)).await?;
+    blocking(move || D::delete(state.store.as_ref(), &site, &name)).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+// ---- templates and trigger checks ------------------------------------------------------
+
+async fn list_templates() -> Response {
+    Json(json!({ "templates": waymark_insight::templates() })).into_response()
+}
+
+async fn apply_template(
+    State(state): State<Arc<AppState>>,
+    Path((site, template)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    authorize(&state, &headers, &site, Need::Write).await?;
+    let applied =
+        blocking(move || manage::apply_template(state.store.as_ref(), &site, &template)).await?;
+    Ok(Json(json!({ "applied": applied })).into_response())
+}
+
+#[derive(Deserialize)]
+struct CheckBody {
+    trigger: String,
+}
+
+async fn check_trigger(body: Bytes) -> Result<Response, ApiError> {
+    let b: CheckBody = json_body(&body)?;
+    let t: Trigger = b.trigger.parse()?;
+    Ok(Json(json!({
+        "trigger": t.to_string(),
+        "needs_engagement": t.needs_engagement(),
+    }))
+    .into_response())
 }
