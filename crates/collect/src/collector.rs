@@ -72,6 +72,13 @@ pub enum CollectError {
     Geo(String),
 }
 
+impl waymark_core::HasKind for CollectError {
+    /// The pipeline's own failure, never the sender's: retrying may succeed.
+    fn kind(&self) -> waymark_core::ErrorKind {
+        waymark_core::ErrorKind::Unavailable
+    }
+}
+
 /// Counters exported at `/metrics`.
 #[derive(Debug, Default)]
 pub struct Metrics {

@@ -47,6 +47,17 @@ pub enum LogError {
     Failed(String),
 }
 
+impl waymark_core::HasKind for LogError {
+    /// The event was not made durable: the sender may retry (it has not been acknowledged),
+    /// except for a record that cannot be encoded, which is a bug.
+    fn kind(&self) -> waymark_core::ErrorKind {
+        match self {
+            LogError::Encode(_) => waymark_core::ErrorKind::Internal,
+            _ => waymark_core::ErrorKind::Unavailable,
+        }
+    }
+}
+
 /// Completes one request: its sequence number, or why it failed.
 type Ack = tokio::sync::oneshot::Sender<Result<u64, String>>;
 

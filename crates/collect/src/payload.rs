@@ -46,6 +46,12 @@ pub struct PayloadError {
     pub message: String,
 }
 
+impl waymark_core::HasKind for PayloadError {
+    fn kind(&self) -> waymark_core::ErrorKind {
+        waymark_core::ErrorKind::bad_input(self.field)
+    }
+}
+
 fn err(field: &'static str, message: impl Into<String>) -> PayloadError {
     PayloadError {
         field,

@@ -108,6 +108,12 @@ pub enum SaltError {
     Corrupt { path: PathBuf, message: String },
 }
 
+impl waymark_core::HasKind for SaltError {
+    fn kind(&self) -> waymark_core::ErrorKind {
+        waymark_core::ErrorKind::Unavailable
+    }
+}
+
 /// The salts kept at one moment, and until when that stays true.
 #[derive(Debug)]
 struct Snapshot {

@@ -60,6 +60,9 @@ pub struct DefinitionError {
     /// The offending field, e.g. `name`, `trigger`, `steps[2]`, `window`.
     pub field: String,
     pub message: String,
+    /// The definition is valid but this configuration cannot honour it (a window longer than
+    /// cookieless identity can link), rather than malformed.
+    pub unsupported: bool,
 }
 
 impl DefinitionError {
@@ -67,7 +70,23 @@ impl DefinitionError {
         DefinitionError {
             field: field.into(),
             message: message.into(),
+            unsupported: false,
         }
+    }
+
+    /// A valid definition this configuration cannot honour.
+    pub fn unsupported(field: impl Into<String>, message: impl Into<String>) -> DefinitionError {
+        DefinitionError {
+            unsupported: true,
+            ..DefinitionError::new(field, message)
+        }
+    }
+
+    /// The top-level field of [`DefinitionError::field`]: `steps[2]` and `steps[2].trigger`
+    /// are in `steps`.
+    pub fn top_field(&self) -> &str {
+        let end = self.field.find(['[', '.']).unwrap_or(self.field.len());
+        &self.field[..end]
     }
 }
 

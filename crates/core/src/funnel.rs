@@ -117,7 +117,7 @@ impl Window {
     pub fn check(&self, mode: IdentityMode) -> Result<(), DefinitionError> {
         match (self, mode) {
             (Window::Duration(ms), IdentityMode::Cookieless) if *ms > COOKIELESS_MAX_WINDOW_MS => {
-                Err(DefinitionError::new(
+                Err(DefinitionError::unsupported(
                     "window",
                     format!(
                         "a {self} window needs consented identity mode: in the default cookieless mode \

@@ -1,9 +1,11 @@
 //! Waymark's domain types: the stored event, sites, date ranges and the sink the collector
 //! hands durable batches to; conversion and funnel definitions and their trigger language; and
-//! [`query`], the one vocabulary of the questions stores answer. Nothing here does I/O, so
-//! every other crate can depend on it.
+//! [`query`], the one vocabulary of the questions stores answer; and [`ErrorKind`], the closed
+//! classification every library error reports. Nothing here does I/O, so every other crate can
+//! depend on it.
 
 pub mod conversion;
+pub mod error;
 pub mod event;
 pub mod funnel;
 pub mod query;
@@ -14,6 +16,7 @@ pub mod trigger;
 
 pub use chrono_tz::Tz;
 pub use conversion::{Change, Conversion, ConversionKind, ConversionValue, DefinitionError};
+pub use error::{ErrorKind, HasKind};
 pub use event::{Event, Prop};
 pub use funnel::{Funnel, FunnelStep, IdentityMode, StepOrder, StepSource, Window};
 pub use query::{

@@ -107,17 +107,6 @@ impl DateRange {
             },
         }
     }
-
-    /// The range of the same length immediately before this one (for comparisons).
-    pub fn previous_period(&self, tz: Tz, now: DateTime<Utc>) -> Option<TimeBounds> {
-        let today = now.with_timezone(&tz).date_naive();
-        let (a, b) = self.local_dates(today)?;
-        let days = (b - a).num_days() + 1;
-        Some(TimeBounds {
-            from_ms: local_midnight_ms(tz, a - Duration::days(days)),
-            to_ms: local_midnight_ms(tz, a),
-        })
-    }
 }
 
 /// The UTC instant (ms) at which `date` starts in `tz`. On a DST gap at midnight the first

@@ -45,7 +45,7 @@ pub struct SiteDefinitions {
 }
 
 fn at(i: usize, what: &str, j: usize, name: &str, e: impl std::fmt::Display) -> InsightError {
-    InsightError::Invalid(format!("sites[{i}].{what}[{j}] ({name:?}): {e}"))
+    InsightError::invalid("sites", format!("sites[{i}].{what}[{j}] ({name:?}): {e}"))
 }
 
 /// Validates every definition before anything is written: sites, templates, conversions,
@@ -58,7 +58,7 @@ fn check(
 ) -> Result<(), InsightError> {
     for (i, d) in defs.iter().enumerate() {
         Site::new(&d.domain, d.timezone.as_deref().unwrap_or("UTC"))
-            .map_err(|e| InsightError::Invalid(format!("sites[{i}]: {e}")))?;
+            .map_err(|e| InsightError::invalid("sites", format!("sites[{i}]: {e}")))?;
         let mut known: Vec<String> = store
             .conversions(&waymark_core::site::normalize_domain(&d.domain))?
             .into_iter()
@@ -66,7 +66,7 @@ fn check(
             .collect();
         for t in &d.templates {
             let t = template(t).ok_or_else(|| {
-                InsightError::Invalid(format!(
+                InsightError::invalid("sites", format!(
                     "sites[{i}].templates: unknown template {t:?} (use ecommerce, saas, content or b2b)"
                 ))
             })?;
@@ -121,7 +121,7 @@ pub fn apply_definitions(
             .unwrap_or_else(|| "UTC".to_string());
         if existing.as_ref().map(|s| &s.timezone) != Some(&wanted_tz) {
             let site = Site::new(&domain, &wanted_tz)
-                .map_err(|e| InsightError::Invalid(format!("sites[{i}]: {e}")))?;
+                .map_err(|e| InsightError::invalid("sites", format!("sites[{i}]: {e}")))?;
             store.add_site(&site)?;
             tracing::info!(site = %domain, timezone = %wanted_tz, "config: site {}", if existing.is_some() { "time zone updated" } else { "created" });
         }

@@ -11,6 +11,7 @@ use waymark_core::{
 };
 use waymark_store::Store;
 
+use crate::compare::points_change;
 use crate::manage::check_steps;
 use crate::{percent, InsightError};
 
@@ -108,7 +109,7 @@ pub struct StepChange {
     pub visitors_before: u64,
     pub visitors_change: i64,
     pub rate_from_previous_before: Option<f64>,
-    /// Percentage points.
+    /// Percentage points, one decimal ([`crate::compare::points_change`]).
     pub rate_change_points: Option<f64>,
     /// Two-proportion z-test of the step rate, two-sided, 95% (`None` for step 1 or no data).
     pub significant: Option<bool>,
@@ -120,6 +121,8 @@ pub struct Comparison {
     pub bounds: TimeBounds,
     pub steps: Vec<StepReport>,
     pub conversion_rate: f64,
+    /// The overall conversion rate's change, in points (one decimal, [`crate::compare`]).
+    pub conversion_rate_change_points: f64,
     pub changes: Vec<StepChange>,
 }
 
@@ -248,7 +251,7 @@ pub fn changes(now: &[StepReport], before: &[StepReport]) -> Vec<StepChange> {
                 visitors_change: a.visitors as i64 - b.visitors as i64,
                 rate_from_previous_before: b.rate_from_previous,
                 rate_change_points: match (a.rate_from_previous, b.rate_from_previous) {
-                    (Some(x), Some(y)) => Some(x - y),
+                    (Some(x), Some(y)) => Some(points_change(y, x)),
                     _ => None,
                 },
                 significant,
@@ -354,7 +357,9 @@ pub fn funnel_report(
     let (filter, goals) = crate::report_filter(&opts.filters, &known)?;
     if let Some(b) = &opts.breakdown {
         if !matches!(b, Field::Visit(_) | Field::VisitProp(_)) {
-            return Err(InsightError::Invalid(format!(
+            return Err(InsightError::invalid(
+                "by",
+                format!(
                 "breakdown {b}: break a funnel down by a visit attribute (source, channel, utm_campaign, device, country, entry_page, prop:NAME, ...)"
             )));
         }
@@ -410,9 +415,11 @@ pub fn funnel_report(
         Some(bounds) => {
             let before = store.funnel(&query(bounds, None))?;
             let before_steps = step_reports(&labels, &before.overall.steps);
+            let before_rate = completion_rate(&before_steps);
             Some(Comparison {
                 bounds,
-                conversion_rate: completion_rate(&before_steps),
+                conversion_rate: before_rate,
+                conversion_rate_change_points: points_change(before_rate, completion_rate(&steps)),
                 changes: changes(&steps, &before_steps),
                 steps: before_steps,
             })

@@ -3,6 +3,7 @@
 //! store's logical queries for raw counts and does the arithmetic; it never touches HTTP or
 //! the collector.
 
+pub mod compare;
 pub mod config;
 pub mod funnel_report;
 pub mod manage;
@@ -11,6 +12,7 @@ pub mod ranges;
 pub mod report;
 pub mod templates;
 
+pub use compare::{metric_change, percent_change, points_change, Change};
 pub use config::{apply_definitions, SiteDefinitions};
 pub use funnel_report::{funnel_report, FunnelOptions, FunnelReport, StepReport};
 pub use manage::Applied;
@@ -21,7 +23,7 @@ pub use report::{
 };
 pub use templates::{template, templates, Template};
 
-use waymark_core::DefinitionError;
+use waymark_core::{DefinitionError, ErrorKind, HasKind};
 use waymark_store::StoreError;
 
 /// Why an insight could not be computed or a definition not saved.
@@ -38,15 +40,26 @@ pub enum InsightError {
         name: String,
         hint: String,
     },
-    /// A request that cannot be answered as asked (e.g. `compare previous` with range `all`).
-    #[error("{0}")]
-    Invalid(String),
+    /// A request that cannot be answered as asked (e.g. `compare previous` with range `all`);
+    /// `field` names the parameter (`range`, `compare`, `filter`, `by`, `sites`).
+    #[error("{message}")]
+    Invalid {
+        field: &'static str,
+        message: String,
+    },
     /// The change would break something that depends on it.
     #[error("{0}")]
     Conflict(String),
 }
 
 impl InsightError {
+    pub(crate) fn invalid(field: &'static str, message: impl Into<String>) -> InsightError {
+        InsightError::Invalid {
+            field,
+            message: message.into(),
+        }
+    }
+
     pub(crate) fn not_found(
         what: &'static str,
         name: &str,
@@ -56,6 +69,18 @@ impl InsightError {
             what,
             name: name.to_string(),
             hint: hint.into(),
+        }
+    }
+}
+
+impl HasKind for InsightError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            InsightError::Store(e) => e.kind(),
+            InsightError::Definition(e) => e.kind(),
+            InsightError::NotFound { .. } => ErrorKind::NotFound,
+            InsightError::Invalid { field, .. } => ErrorKind::bad_input(*field),
+            InsightError::Conflict(_) => ErrorKind::Conflict,
         }
     }
 }
@@ -86,7 +111,7 @@ pub fn report_filter(
     for c in comparisons {
         if c.field == waymark_core::Field::Goal {
             waymark_core::Goal::check(c, &goals)
-                .map_err(|e| InsightError::Invalid(format!("filter {c}: {e}")))?;
+                .map_err(|e| InsightError::invalid("filter", format!("filter {c}: {e}")))?;
         }
     }
     Ok((waymark_core::Filter::visits_passing_all(comparisons), goals))

@@ -1,12 +1,12 @@
-//! Date ranges and comparison periods as users write them, resolved in the site's time zone
-//! (in Rust, DST-correct) to the UTC bounds stores query with.
+//! Date ranges and comparisons as users write them (`30d`, `compare=previous_period`), resolved
+//! in the site's time zone (in Rust, DST-correct) to the UTC bounds stores query with; the
+//! comparison periods follow [`crate::compare`].
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use waymark_core::range::local_midnight_ms;
 use waymark_core::{DateRange, Site, TimeBounds};
 
-use crate::InsightError;
+use crate::{compare, InsightError};
 
 /// A resolved period: what the user asked for and its UTC bounds.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -16,8 +16,8 @@ pub struct Period {
 }
 
 /// Resolves `range` (`7d`, `30d`, `month`, `all`, `YYYY-MM-DD,YYYY-MM-DD`, ...) and an optional
-/// comparison (`previous` or `previous_period`: as many days right before; `year_over_year`:
-/// the same local days a calendar year earlier; or explicit dates) for `site` at `now`.
+/// comparison (`previous` or `previous_period`, `year_over_year`, both by the rules of
+/// [`crate::compare`]; or explicit dates) for `site` at `now`.
 pub fn resolve_range(
     site: &Site,
     range: &str,
@@ -25,51 +25,47 @@ pub fn resolve_range(
     now: DateTime<Utc>,
 ) -> Result<(Period, Option<Period>), InsightError> {
     let tz = site.tz();
-    let r: DateRange = range
-        .parse()
-        .map_err(|e: waymark_core::RangeError| InsightError::Invalid(format!("range: {e}")))?;
+    let r: DateRange = range.parse().map_err(|e: waymark_core::RangeError| {
+        InsightError::invalid("range", format!("range: {e}"))
+    })?;
     let current = Period {
         label: range.trim().to_string(),
         bounds: r.bounds(tz, now),
+    };
+    let no_all = |what: &str| {
+        InsightError::invalid(
+            "compare",
+            format!("compare: range `all` has no {what}; compare with explicit dates instead (YYYY-MM-DD,YYYY-MM-DD)"),
+        )
     };
     let previous = match compare.map(str::trim).filter(|c| !c.is_empty()) {
         None => None,
         Some(c)
             if c.eq_ignore_ascii_case("previous") || c.eq_ignore_ascii_case("previous_period") =>
         {
-            let bounds = r.previous_period(tz, now).ok_or_else(|| {
-                InsightError::Invalid(
-                    "compare: range `all` has no previous period; compare with explicit dates instead (YYYY-MM-DD,YYYY-MM-DD)"
-                        .into(),
-                )
-            })?;
+            if r == DateRange::All {
+                return Err(no_all("previous period"));
+            }
             Some(Period {
                 label: "previous period".into(),
-                bounds,
+                bounds: compare::previous_period(current.bounds, tz, now),
             })
         }
         Some(c) if c.eq_ignore_ascii_case("year_over_year") => {
-            let today = now.with_timezone(&tz).date_naive();
-            let (first, last) = r.local_dates(today).ok_or_else(|| {
-                InsightError::Invalid(
-                    "compare: range `all` has no previous year; compare with explicit dates instead (YYYY-MM-DD,YYYY-MM-DD)"
-                        .into(),
-                )
-            })?;
-            // The same calendar days (29 February falls back to the 28th, as in the Stats API).
-            let year = chrono::Months::new(12);
-            let shift = |d: chrono::NaiveDate| d.checked_sub_months(year).unwrap_or(d);
+            if r == DateRange::All {
+                return Err(no_all("previous year"));
+            }
             Some(Period {
                 label: "previous year".into(),
-                bounds: TimeBounds {
-                    from_ms: local_midnight_ms(tz, shift(first)),
-                    to_ms: local_midnight_ms(tz, shift(last) + chrono::Duration::days(1)),
-                },
+                bounds: compare::year_over_year(current.bounds, tz, now),
             })
         }
         Some(c) => {
             let other: DateRange = c.parse().map_err(|e: waymark_core::RangeError| {
-                InsightError::Invalid(format!("compare: {e} (or previous_period, year_over_year)"))
+                InsightError::invalid(
+                    "compare",
+                    format!("compare: {e} (or previous_period, year_over_year)"),
+                )
             })?;
             Some(Period {
                 label: c.to_string(),
@@ -84,6 +80,7 @@ pub fn resolve_range(
 mod tests {
     use super::*;
     use chrono::TimeZone;
+    use waymark_core::range::local_midnight_ms;
 
     #[test]
     fn previous_period_is_the_same_length_before() {
@@ -98,6 +95,35 @@ mod tests {
         );
         assert!(resolve_range(&site, "all", Some("previous"), now).is_err());
         assert!(resolve_range(&site, "fortnight", None, now).is_err());
+    }
+
+    #[test]
+    fn a_custom_range_past_today_is_compared_with_its_days_so_far() {
+        let site = Site::new("a.example", "UTC").unwrap();
+        let now = Utc.with_ymd_and_hms(2026, 3, 10, 12, 0, 0).unwrap();
+        let (cur, prev) =
+            resolve_range(&site, "2026-03-08,2026-03-20", Some("previous_period"), now).unwrap();
+        let day = |d| {
+            local_midnight_ms(
+                site.tz(),
+                chrono::NaiveDate::from_ymd_opt(2026, 3, d).unwrap(),
+            )
+        };
+        // The range itself stays as asked; it is compared as 8–10 March, with 5–7 March.
+        assert_eq!(
+            cur.bounds,
+            TimeBounds {
+                from_ms: day(8),
+                to_ms: day(21)
+            }
+        );
+        assert_eq!(
+            prev.unwrap().bounds,
+            TimeBounds {
+                from_ms: day(5),
+                to_ms: day(8)
+            }
+        );
     }
 
     #[test]

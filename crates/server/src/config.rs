@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use crate::client_ip::TrustedProxies;
+use crate::http::client_ip::TrustedProxies;
 
 /// Everything `waymark serve` needs.
 #[derive(Debug, Clone)]

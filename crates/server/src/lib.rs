@@ -1,23 +1,26 @@
-//! Waymark's HTTP server: the Events API (`POST /api/event`), `/health`, `/metrics`, the
-//! tracker script and the conversions and funnels API, wired to the collector, the durable
-//! ingest log, the store and insight.
+//! Waymark's HTTP server, grouped so a newcomer knows where a request goes and where a rule
+//! lives:
+//!
+//! - [`app`]: the router; [`runtime`]: start-up, background work and graceful shutdown;
+//! - [`error`]: every library error has a kind, and one mapping turns kinds into answers;
+//! - [`http`]: client IP, cookies, CSRF;
+//! - [`access`]: credentials, principals and permissions, limits, account rules (no routes,
+//!   so the CLI takes its rules from here);
+//! - [`routes`]: thin handlers (event, stats, reports, definitions, manage, login, share,
+//!   assets, health);
+//! - [`html`]: the server-rendered pages.
+//!
+//! Comparison periods and percent changes are insight's rules; the routes only shape them.
 
-pub mod access_api;
-pub mod accounts;
-pub mod auth;
-pub mod client_ip;
+pub mod access;
+pub mod app;
 pub mod config;
-pub mod conversions_api;
-pub mod dashboard;
 pub mod error;
-pub mod event;
-pub mod openapi;
-mod pages;
+mod html;
+pub mod http;
+pub mod routes;
 pub mod runtime;
-pub mod share;
 pub mod state;
-pub mod stats_api;
-pub mod tracker;
 
 pub use config::ServerConfig;
 pub use runtime::{run, Running};

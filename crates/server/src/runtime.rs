@@ -6,24 +6,17 @@
 //! checkpoints. Nothing acknowledged is lost on either path, nor on `kill -9` (replay).
 
 use std::net::SocketAddr;
-use std::sync::atomic::Ordering;
 use std::sync::mpsc;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::State;
-use axum::http::StatusCode;
-use axum::response::IntoResponse;
-use axum::routing::{get, post};
-use axum::Router;
-use tower_http::compression::CompressionLayer;
-use tower_http::cors::{Any, CorsLayer};
 use waymark_collect::batcher::{run_batcher, BatchPolicy};
 use waymark_collect::ingest_log::IngestLog;
 use waymark_collect::salt::SaltStore;
 use waymark_collect::Collector;
 use waymark_store::{Store, StoreConfig, StoreSink};
 
+use crate::access::Clock;
 use crate::state::AppState;
 use crate::ServerConfig;
 
@@ -118,7 +111,7 @@ pub async fn start(config: ServerConfig) -> Result<Running, ServerError> {
             source,
         })?;
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let app = router(state.clone());
+    let app = crate::app::app(state.clone());
     let (upkeep, upkeep_thread) = spawn_upkeep(state.clone())?;
     let done = tokio::spawn(async move {
         let serve = axum::serve(
@@ -208,6 +201,7 @@ fn open(config: ServerConfig) -> Result<(Arc<AppState>, std::thread::JoinHandle<
             collector,
             log: handle,
             store,
+            clock: Clock::System,
         }),
         batcher,
     ))
@@ -240,71 +234,4 @@ fn spawn_upkeep(
         })
         .map_err(|e| ServerError::Other(format!("cannot start upkeep: {e}")))?;
     Ok((stop, thread))
-}
-
-/// The route table.
-pub fn router(state: Arc<AppState>) -> Router {
-    let cors = CorsLayer::new()
-        .allow_origin(Any)
-        .allow_methods([axum::http::Method::POST, axum::http::Method::OPTIONS])
-        .allow_headers(Any);
-    Router::new()
-        .route("/health", get(health))
-        .route("/api/health", get(health))
-        .route("/metrics", get(metrics))
-        .route("/js/{name}", get(crate::tracker::script))
-        .merge(crate::conversions_api::routes())
-        .merge(crate::stats_api::routes())
-        .merge(crate::openapi::routes())
-        .merge(crate::accounts::routes())
-        .merge(crate::access_api::routes())
-        .merge(crate::share::routes())
-        .merge(crate::dashboard::routes())
-        // gzip for clients that ask: the dashboard's scripts and JSON shrink about fourfold.
-        .layer(CompressionLayer::new().gzip(true))
-        // Added after the compression layer, so the hottest route (its answer is "ok") skips it.
-        .route("/api/event", post(crate::event::post_event).layer(cors))
-        .with_state(state)
-}
-
-async fn health(State(state): State<Arc<AppState>>) -> impl IntoResponse {
-    let st = state.clone();
-    let ok = tokio::task::spawn_blocking(move || st.store.applied_seq().is_ok())
-        .await
-        .unwrap_or(false);
-    let status = if ok {
-        StatusCode::OK
-    } else {
-        StatusCode::SERVICE_UNAVAILABLE
-    };
-    (
-        status,
-        axum::Json(
-            serde_json::json!({ "status": if ok { "ok" } else { "store unavailable" }, "store": ok }),
-        ),
-    )
-}
-
-async fn metrics(State(state): State<Arc<AppState>>) -> impl IntoResponse {
-    let m = &state.collector.metrics;
-    let body = format!(
-        "# TYPE waymark_events_accepted_total counter\nwaymark_events_accepted_total {}\n\
-         # TYPE waymark_events_dropped_total counter\n\
-         waymark_events_dropped_total{{reason=\"bot\"}} {}\n\
-         waymark_events_dropped_total{{reason=\"unknown_site\"}} {}\n\
-         waymark_events_dropped_total{{reason=\"duplicate\"}} {}\n\
-         # TYPE waymark_requests_invalid_total counter\nwaymark_requests_invalid_total {}\n",
-        m.accepted.load(Ordering::Relaxed),
-        m.dropped_bot.load(Ordering::Relaxed),
-        m.dropped_unknown_site.load(Ordering::Relaxed),
-        m.dropped_duplicate.load(Ordering::Relaxed),
-        m.rejected_invalid.load(Ordering::Relaxed),
-    );
-    (
-        [(
-            axum::http::header::CONTENT_TYPE,
-            "text/plain; version=0.0.4",
-        )],
-        body,
-    )
 }

@@ -6,6 +6,7 @@ use waymark_collect::ingest_log::LogHandle;
 use waymark_collect::Collector;
 use waymark_store::Store;
 
+use crate::access::Clock;
 use crate::ServerConfig;
 
 /// What handlers see.
@@ -14,4 +15,6 @@ pub struct AppState {
     pub collector: Arc<Collector>,
     pub log: LogHandle,
     pub store: Arc<dyn Store>,
+    /// The time sessions, keys and unlock cookies are checked against.
+    pub clock: Clock,
 }

@@ -18,6 +18,22 @@ pub enum StoreError {
     Io(String),
 }
 
+impl waymark_core::HasKind for StoreError {
+    /// A refused request is the caller's; everything else is the store's, and retrying (once
+    /// the other process lets go, or the backend recovers) may succeed. A newer schema needs
+    /// an operator, not a retry.
+    fn kind(&self) -> waymark_core::ErrorKind {
+        use waymark_core::ErrorKind;
+        match self {
+            StoreError::Invalid(_) => ErrorKind::BadInput { field: None },
+            StoreError::TooNew { .. } => ErrorKind::Internal,
+            StoreError::Backend(_) | StoreError::Locked(_) | StoreError::Io(_) => {
+                ErrorKind::Unavailable
+            }
+        }
+    }
+}
+
 impl From<duckdb::Error> for StoreError {
     fn from(e: duckdb::Error) -> Self {
         StoreError::Backend(e.to_string())

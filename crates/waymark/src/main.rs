@@ -1,5 +1,6 @@
 //! The `waymark` binary: parses the command line, loads settings, and runs one command.
-//! Errors surface here once, as a message and a non-zero exit.
+//! Errors surface here once, as a message and a non-zero exit; a closed pipe (`waymark sql … |
+//! head`) is success, as in ripgrep: the reader has all it wanted.
 
 mod cli;
 mod cmd;
@@ -19,11 +20,20 @@ fn main() -> std::process::ExitCode {
     init_logs(&cli);
     match cmd::run(cli) {
         Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) if broken_pipe(&e) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
             std::process::ExitCode::FAILURE
         }
     }
+}
+
+/// Whether the error is standard output's reader having gone away.
+fn broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }
 
 fn init_logs(cli: &cli::Cli) {

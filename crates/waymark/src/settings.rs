@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use serde::Deserialize;
-use waymark_server::client_ip::TrustedProxies;
+use waymark_server::http::client_ip::TrustedProxies;
 use waymark_server::ServerConfig;
 
 use crate::cli::{Common, ServerFlags};

@@ -6,7 +6,7 @@ mod common;
 
 use common::{add_user, assert_stored_nowhere, cookie_value, enc, no_redirects, waymark, Server};
 use serde_json::{json, Value};
-use waymark_server::openapi::ROUTES;
+use waymark_server::routes::assets::openapi::ROUTES;
 
 const A: &str = "a.example";
 const B: &str = "b.example";

@@ -168,6 +168,39 @@ steps = [{ label = "Visit", trigger = "pageview" }, "View Pricing", "Signup"]
     );
     assert_eq!((status, e["field"].as_str()), (422, Some("window")), "{e}");
     assert!(e["error"].as_str().unwrap().contains("consented"), "{e}");
+    // Each refusal names the top-level field it lies in, from the error's kind.
+    for (funnel, field) in [
+        (
+            json!({"name": "T", "steps": [{"trigger": "event"}, "Signup"]}),
+            "steps",
+        ),
+        (
+            json!({"name": "T", "steps": ["View Pricing", "Signup"], "order": "sideways"}),
+            "order",
+        ),
+        (
+            json!({"name": "T", "steps": ["View Pricing", "Signup"], "window": "soon"}),
+            "window",
+        ),
+        (json!({"steps": ["View Pricing", "Signup"]}), "name"),
+        (
+            json!({"name": "T", "steps": ["View Pricing", "Nope"]}),
+            "steps",
+        ),
+    ] {
+        let (status, e) = call(
+            "POST",
+            &server,
+            "/api/sites/shop.example/funnels",
+            Some(funnel.clone()),
+            true,
+        );
+        assert_eq!(
+            (status, e["field"].as_str()),
+            (400, Some(field)),
+            "{funnel}: {e}"
+        );
+    }
     let (status, _) = call(
         "DELETE",
         &server,

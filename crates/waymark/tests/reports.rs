@@ -16,14 +16,7 @@ const KEY: &str = "reports-key-1";
 const DAY: &str = "2026-01-10,2026-01-10";
 
 fn get(server: &Server, path: &str) -> (u16, Value) {
-    let resp = agent()
-        .get(&server.url(path))
-        .header("Authorization", &format!("Bearer {KEY}"))
-        .call()
-        .expect("request");
-    let status = resp.status().as_u16();
-    let text = resp.into_body().read_to_string().unwrap_or_default();
-    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    get_json(server, path, KEY)
 }
 
 fn post_json(server: &Server, path: &str, body: &Value) -> (u16, Value) {

@@ -169,6 +169,53 @@ fn seed(server: &Server) {
         "/checkout",
         json!({"$": {"amount": 7, "currency": "EUR"}, "timestamp": "2026-03-01T11:00:00Z"}),
     );
+    // 2026-02-10: Plausible's own revenue example (three purchases with revenue, one of them
+    // 0, two without), five buyers and one visitor who only looks.
+    for (i, amount) in ["200100300.123", "300100400.123", "0", "", ""]
+        .iter()
+        .enumerate()
+    {
+        let revenue = if amount.is_empty() {
+            json!({})
+        } else {
+            json!({"$": {"amount": amount, "currency": "EUR"}})
+        };
+        let mut extra = revenue;
+        extra["timestamp"] = json!(format!("2026-02-10T10:0{i}:00Z"));
+        send(
+            server,
+            &format!("10.0.1.{}", i + 1),
+            CHROME_UA,
+            "Purchase",
+            "/checkout",
+            extra,
+        );
+    }
+    send(
+        server,
+        "10.0.1.9",
+        CHROME_UA,
+        "pageview",
+        "/",
+        at("2026-02-10T11:00:00Z"),
+    );
+    // 2026-02-20 and 21: tiny purchases whose change differs once rounded (0.010 → 0.013).
+    send(
+        server,
+        "10.0.2.1",
+        CHROME_UA,
+        "Purchase",
+        "/checkout",
+        json!({"$": {"amount": "0.0104", "currency": "EUR"}, "timestamp": "2026-02-20T10:00:00Z"}),
+    );
+    send(
+        server,
+        "10.0.2.2",
+        CHROME_UA,
+        "Purchase",
+        "/checkout",
+        json!({"$": {"amount": "0.0126", "currency": "EUR"}, "timestamp": "2026-02-21T10:00:00Z"}),
+    );
     // Now: the realtime view's visitor.
     send(server, "10.0.0.10", CHROME_UA, "pageview", "/", json!({}));
 }
@@ -227,9 +274,67 @@ fn goals_revenue_engagement_comparisons_and_datetime_ranges() {
         ],
         "{v}"
     );
+    // A revenue goal matches (Purchase): the other goals' rows are simply not revenue, so there
+    // is nothing to warn about (Plausible's preload_revenue_currencies).
+    assert!(v["meta"].get("metric_warnings").is_none(), "{v}");
+    // Only goals without a value: null, and the warning Plausible gives.
+    let v = ok(
+        &server,
+        json!({"site_id": SITE, "date_range": day, "metrics": ["total_revenue", "visitors"],
+               "filters": [["is", "event:goal", ["Pricing"]]]}),
+    );
+    assert_eq!(result_rows(&v), vec![json!([null, 2])], "{v}");
     assert_eq!(
-        v["meta"]["metric_warnings"]["total_revenue"]["code"],
-        json!("no_revenue_goals_matching"),
+        v["meta"]["metric_warnings"]["total_revenue"],
+        json!({"code": "no_revenue_goals_matching",
+               "warning": "Revenue metrics are null as there are no matching revenue goals."}),
+        "{v}"
+    );
+
+    // Plausible's precision and formatting: the value at three decimals (the average's
+    // division truncates), long with the currency's two, short with one and K/M/B; the
+    // conversion rates with two decimals (5 of 6 visitors).
+    let feb10 = json!(["2026-02-10", "2026-02-10"]);
+    let v = ok(
+        &server,
+        json!({"site_id": SITE, "date_range": feb10,
+               "metrics": ["visitors", "events", "conversion_rate", "average_revenue", "total_revenue"],
+               "filters": [["is", "event:goal", ["Purchase"]]]}),
+    );
+    assert_eq!(
+        result_rows(&v),
+        vec![json!([
+            5,
+            5,
+            83.33,
+            eur(166_733_566.748, "€166.7M", "€166,733,566.75"),
+            eur(500_200_700.246, "€500.2M", "€500,200,700.25")
+        ])],
+        "{v}"
+    );
+    let v = ok(
+        &server,
+        json!({"site_id": SITE, "date_range": feb10, "dimensions": ["visit:source"],
+               "metrics": ["visitors", "conversion_rate", "group_conversion_rate"],
+               "filters": [["is", "event:goal", ["Purchase"]]]}),
+    );
+    assert_eq!(
+        result_rows(&v),
+        vec![json!(["Direct / None", 5, 83.33, 83.33])],
+        "{v}"
+    );
+    // The change is computed from the values shown: 0.010 → 0.013 is +30% (the raw amounts,
+    // 0.0104 → 0.0126, would say 21).
+    let v = ok(
+        &server,
+        json!({"site_id": SITE, "date_range": ["2026-02-21", "2026-02-21"], "metrics": ["total_revenue"],
+               "filters": [["is", "event:goal", ["Purchase"]]],
+               "include": {"comparisons": {"mode": "previous_period"}}}),
+    );
+    assert_eq!(
+        v["results"][0],
+        json!({"dimensions": [], "metrics": [eur(0.013, "€0.0", "€0.01")],
+               "comparison": {"dimensions": [], "metrics": [eur(0.01, "€0.0", "€0.01")], "change": [30]}}),
         "{v}"
     );
 
@@ -403,6 +508,60 @@ fn goals_revenue_engagement_comparisons_and_datetime_ranges() {
     assert_eq!(
         v["meta"]["comparison_date_range"][0],
         json!("2025-03-10T00:00:00+00:00")
+    );
+    // A custom range that runs past today is compared with its days so far, by the rule the
+    // reports (and so the dashboard) use too: yesterday to 5 days ahead is yesterday and today,
+    // compared with the two days before. Only the realtime visitor is that recent: 0 → 1.
+    let today = chrono::Utc::now().date_naive();
+    let d = |n: i64| (today + chrono::Duration::days(n)).to_string();
+    let v = ok(
+        &server,
+        json!({"site_id": SITE, "date_range": [d(-1), d(5)], "metrics": ["visitors"],
+               "include": {"comparisons": {"mode": "previous_period"}}}),
+    );
+    assert_eq!(
+        v["meta"]["comparison_date_range"],
+        json!([
+            format!("{}T00:00:00+00:00", d(-3)),
+            format!("{}T23:59:59+00:00", d(-2))
+        ]),
+        "{v}"
+    );
+    assert_eq!(
+        v["results"][0]["comparison"],
+        json!({"dimensions": [], "metrics": [0], "change": [100]}),
+        "{v}"
+    );
+    let (status, report) = get_json(
+        &server,
+        &format!(
+            "/api/sites/{SITE}/reports/conversions?range={},{}&compare=previous_period",
+            d(-1),
+            d(5)
+        ),
+        KEY,
+    );
+    assert_eq!(status, 200, "{report}");
+    let day_ms = |n: i64| {
+        (today + chrono::Duration::days(n))
+            .and_hms_opt(0, 0, 0)
+            .unwrap()
+            .and_utc()
+            .timestamp_millis()
+    };
+    assert_eq!(
+        report["comparison"]["bounds"],
+        json!({"from_ms": day_ms(-3), "to_ms": day_ms(-1)}),
+        "{report}"
+    );
+    assert_eq!(
+        (
+            report["visitors"].as_u64(),
+            report["comparison"]["visitors"].as_u64(),
+            &report["comparison"]["change"]["visitors"]
+        ),
+        (Some(1), Some(0), &json!(100)),
+        "{report}"
     );
 
     // Date-time ranges with offsets: 12:00–12:05 at +02:00 is V1's first five minutes.

@@ -71,13 +71,16 @@ pub fn compact(c: &Connection, pick: Pick) -> Result<u64, StoreError> {
     } else {
         ""
     };
-    exec(c, &format!(
-        "CREATE OR REPLACE TEMP TABLE waymark_candidates AS
+    exec(
+        c,
+        &format!(
+            "CREATE OR REPLACE TEMP TABLE waymark_candidates AS
          SELECT site_id, session_id, count(*) AS n,
                 epoch_ms(min(timestamp)) AS first_ms, epoch_ms(max(timestamp)) AS last_ms,
                 epoch_ms(min(timestamp)) // {DAY_MS} AS day
          FROM {table}{only} GROUP BY site_id, session_id{having}"
-    ))?;
+        ),
+    )?;
     let days: Vec<(i64, i64)> = {
         tracing::trace!("compaction days");
         let mut stmt = c.prepare(
@@ -116,11 +119,14 @@ pub fn compact(c: &Connection, pick: Pick) -> Result<u64, StoreError> {
 
 /// Rebuilds the visits of candidate days `a..=b`.
 fn chunk(c: &Connection, pick: Pick, a: i64, b: i64) -> Result<u64, StoreError> {
-    exec(c, &format!(
-        "CREATE OR REPLACE TEMP TABLE waymark_sessions AS
+    exec(
+        c,
+        &format!(
+            "CREATE OR REPLACE TEMP TABLE waymark_sessions AS
          SELECT site_id, session_id, first_ms, last_ms FROM waymark_candidates
          WHERE day BETWEEN {a} AND {b}"
-    ))?;
+        ),
+    )?;
     // Where these visits' compacted events are.
     let window: (Option<i64>, Option<i64>) = if pick == Pick::Unbuilt {
         c.query_row(
@@ -166,10 +172,13 @@ fn chunk(c: &Connection, pick: Pick, a: i64, b: i64) -> Result<u64, StoreError> 
             "SELECT {sorted_cols} FROM events_sorted JOIN waymark_sessions USING (site_id, session_id) WHERE {w}"
         ));
     }
-    exec(c, &format!(
-        "CREATE OR REPLACE TEMP TABLE waymark_staged AS {}",
-        staged.join(" UNION ALL ")
-    ))?;
+    exec(
+        c,
+        &format!(
+            "CREATE OR REPLACE TEMP TABLE waymark_staged AS {}",
+            staged.join(" UNION ALL ")
+        ),
+    )?;
 
     // Page engagement, by the plan's rule.
     let carry = stored_columns();
@@ -187,14 +196,18 @@ fn chunk(c: &Connection, pick: Pick, a: i64, b: i64) -> Result<u64, StoreError> 
     )?;
 
     if let Some(w) = &sorted_part {
-        exec(c, &format!(
-            "DELETE FROM events_sorted USING waymark_sessions s
+        exec(
+            c,
+            &format!(
+                "DELETE FROM events_sorted USING waymark_sessions s
              WHERE events_sorted.site_id = s.site_id AND events_sorted.session_id = s.session_id
                AND events_sorted.{w}"
-        ))?;
+            ),
+        )?;
     }
     if pick != Pick::Unbuilt {
-        exec(c, 
+        exec(
+            c,
             "DELETE FROM events_recent USING waymark_sessions s
              WHERE events_recent.site_id = s.site_id AND events_recent.session_id = s.session_id",
         )?;
@@ -207,7 +220,8 @@ fn chunk(c: &Connection, pick: Pick, a: i64, b: i64) -> Result<u64, StoreError> 
         ),
         [],
     )?;
-    exec(c, 
+    exec(
+        c,
         "DELETE FROM visits USING waymark_sessions s
          WHERE visits.site_id = s.site_id AND visits.session_id = s.session_id",
     )?;
@@ -226,7 +240,8 @@ fn chunk(c: &Connection, pick: Pick, a: i64, b: i64) -> Result<u64, StoreError> 
         &Query::new(v.rel()),
         &format!("INSERT INTO visits ({names})"),
     )?;
-    exec(c, 
+    exec(
+        c,
         "DROP TABLE IF EXISTS waymark_staged; DROP TABLE IF EXISTS waymark_staged_engaged;
          DROP TABLE IF EXISTS waymark_sessions;",
     )?;

@@ -724,8 +724,16 @@ pub fn plan(
     };
     if need_engagement {
         body = body
-            .join(JoinKind::Left, From::cte("sda", "sda"), on("sda", &all_dims))
-            .join(JoinKind::Left, From::cte("tpa", "tpa"), on("tpa", &all_dims));
+            .join(
+                JoinKind::Left,
+                From::cte("sda", "sda"),
+                on("sda", &all_dims),
+            )
+            .join(
+                JoinKind::Left,
+                From::cte("tpa", "tpa"),
+                on("tpa", &all_dims),
+            );
     }
     if has(Metric::GroupConversionRate) {
         body = body.join(JoinKind::Left, From::cte("gct", "gct"), on("gct", &groups));

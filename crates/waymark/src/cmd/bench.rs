@@ -30,8 +30,9 @@ pub fn ingest(args: BenchIngestArgs) -> Result<()> {
         None => {
             let mut cfg = waymark_server::ServerConfig::new(tmp.clone());
             cfg.listen = "127.0.0.1:0".parse()?;
-            cfg.trusted_proxies = waymark_server::client_ip::TrustedProxies::parse("127.0.0.1")
-                .map_err(anyhow::Error::msg)?;
+            cfg.trusted_proxies =
+                waymark_server::http::client_ip::TrustedProxies::parse("127.0.0.1")
+                    .map_err(anyhow::Error::msg)?;
             {
                 let store = DuckStore::open(&tmp, DuckOptions::default())?;
                 store.add_site(&Site::new(BENCH_SITE, "UTC")?)?;

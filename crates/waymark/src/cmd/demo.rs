@@ -8,7 +8,7 @@ use waymark_collect::salt::SaltStore;
 use waymark_collect::Collector;
 use waymark_core::Site;
 use waymark_demo::{DemoOptions, DEMO_SITE};
-use waymark_store::User;
+use waymark_server::access;
 
 use crate::cli::DemoArgs;
 
@@ -59,14 +59,14 @@ pub fn run(args: DemoArgs) -> Result<()> {
         // The e-commerce template's conversions and its "Checkout" funnel.
         waymark_insight::manage::apply_template(store.as_ref(), &site.domain, "ecommerce")?;
         // An admin to sign in with; each run sets a new password (printed below).
-        let password = waymark_server::accounts::random_password();
-        store.save_user(&User {
-            email: DEMO_USER.into(),
-            password_hash: waymark_server::accounts::hash_password(&password)
-                .map_err(anyhow::Error::msg)?,
-            admin: true,
-            created_ms: chrono::Utc::now().timestamp_millis(),
-        })?;
+        let password = access::credentials::random_password();
+        access::accounts::save_user(
+            store.as_ref(),
+            DEMO_USER,
+            &password,
+            true,
+            access::Clock::System,
+        )?;
         store.checkpoint()?;
         println!(
             "demo site {} ready: {} events in {} visits over {} days (data: {})",
@@ -96,7 +96,7 @@ pub fn run(args: DemoArgs) -> Result<()> {
     if !args.no_live {
         // The live visits reach the server from this process over loopback, with the demo
         // visitor's address in X-Forwarded-For, so loopback must be a trusted proxy.
-        let loopback = waymark_server::client_ip::TrustedProxies::parse("127.0.0.1/32")
+        let loopback = waymark_server::http::client_ip::TrustedProxies::parse("127.0.0.1/32")
             .map_err(anyhow::Error::msg)?;
         config.trusted_proxies.0.extend(loopback.0);
         // The live visits come from the demo's address ranges; locate them as the history was.

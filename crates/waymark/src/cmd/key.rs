@@ -2,8 +2,8 @@
 //! stored only as a digest; its prefix is kept so people can tell keys apart.
 
 use anyhow::{Context, Result};
-use waymark_server::access_api::{check_key_request, make_key};
-use waymark_server::accounts::normalize_email;
+use waymark_server::access::accounts::{check_key_request, make_key, normalize_email};
+use waymark_server::access::Clock;
 
 use crate::cli::KeyCommand;
 
@@ -32,9 +32,8 @@ pub fn run(cmd: KeyCommand) -> Result<()> {
                 .filter(|s| !s.is_empty())
                 .map(str::to_string)
                 .collect();
-            let (name, scopes) = check_key_request(&name, &requested, owner.admin)
-                .map_err(|e| anyhow::anyhow!(e.message))?;
-            let (key, plain) = make_key(&email, name, &scopes);
+            let (name, scopes) = check_key_request(&name, &requested, owner.admin)?;
+            let (key, plain) = make_key(&email, name, &scopes, Clock::System);
             store.save_api_key(&key)?;
             println!("{plain}");
             eprintln!(

@@ -1,17 +1,17 @@
 //! `waymark user add|list|remove|grant|revoke`: dashboard users and the sites viewers may read.
 //! Passwords are read from standard input (`--password-stdin`) or `WAYMARK_PASSWORD`, never
-//! from the command line, and stored only as argon2id hashes.
+//! from the command line, and stored only as argon2id hashes. The rules (emails, passwords,
+//! the last admin, a new password ending the sessions) are the server's `access::accounts`.
 
 use std::io::BufRead;
 
 use anyhow::{bail, Context, Result};
-use waymark_server::accounts::{hash_password, normalize_email};
-use waymark_store::User;
+use waymark_server::access::accounts::{
+    check_password, checked_email, normalize_email, remove_user, role_name, save_user, Saved,
+};
+use waymark_server::access::Clock;
 
 use crate::cli::{Common, UserCommand};
-
-/// Shortest password accepted.
-const MIN_PASSWORD: usize = 8;
 
 fn read_password(from_stdin: bool) -> Result<String> {
     let password = if from_stdin {
@@ -29,9 +29,7 @@ fn read_password(from_stdin: bool) -> Result<String> {
             }
         }
     };
-    if password.chars().count() < MIN_PASSWORD {
-        bail!("the password must have at least {MIN_PASSWORD} characters");
-    }
+    check_password(&password)?;
     Ok(password)
 }
 
@@ -54,29 +52,15 @@ pub fn run(cmd: UserCommand) -> Result<()> {
             password_stdin,
             common,
         } => {
-            let email = normalize_email(&email);
-            if !email.contains('@') || email.chars().any(char::is_whitespace) {
-                bail!("{email:?} is not an email address");
-            }
+            let email = checked_email(&email)?;
             let password = read_password(password_stdin)?;
-            let password_hash = hash_password(&password).map_err(anyhow::Error::msg)?;
             let store = super::open_store(&common)?;
-            let users = store.users()?;
-            let admins = users.iter().filter(|u| u.admin).count();
-            if !admin && admins == 1 && users.iter().any(|u| u.admin && u.email == email) {
-                bail!("{email} is the only admin: add --admin to keep the role (or make another admin first)");
-            }
-            let created = store.save_user(&User {
-                email: email.clone(),
-                password_hash,
-                admin,
-                created_ms: chrono::Utc::now().timestamp_millis(),
-            })?;
-            let role = if admin { "admin" } else { "viewer" };
-            if created {
-                println!("user {email} added ({role})");
-            } else {
-                println!("user {email} updated ({role}, new password; their sessions ended)");
+            let role = role_name(admin);
+            match save_user(store.as_ref(), &email, &password, admin, Clock::System)? {
+                Saved::Created => println!("user {email} added ({role})"),
+                Saved::Updated => {
+                    println!("user {email} updated ({role}, new password; their sessions ended)")
+                }
             }
         }
         UserCommand::List { common } => {
@@ -105,18 +89,13 @@ pub fn run(cmd: UserCommand) -> Result<()> {
                         mine.join(",")
                     }
                 };
-                println!(
-                    "{}\t{}\t{created}\t{sites}",
-                    u.email,
-                    if u.admin { "admin" } else { "viewer" }
-                );
+                println!("{}\t{}\t{created}\t{sites}", u.email, role_name(u.admin));
             }
         }
         UserCommand::Remove { email, common } => {
             let email = normalize_email(&email);
             let store = super::open_store(&common)?;
-            let existed = store.remove_user(&email)?;
-            anyhow::ensure!(existed, "no user {email:?}");
+            remove_user(store.as_ref(), &email)?;
             println!("removed {email} and ended their sessions");
         }
         UserCommand::Grant {

@@ -302,6 +302,22 @@ pub fn stats_query(
     )
 }
 
+/// `GET path` with `key` as the bearer key; the status and the JSON body (`null` when the
+/// body is not JSON).
+pub fn get_json(server: &Server, path: &str, key: &str) -> (u16, serde_json::Value) {
+    let resp = agent()
+        .get(&server.url(path))
+        .header("Authorization", &format!("Bearer {key}"))
+        .call()
+        .expect("request");
+    let status = resp.status().as_u16();
+    let text = resp.into_body().read_to_string().unwrap_or_default();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(serde_json::Value::Null),
+    )
+}
+
 /// `[(dimensions..., metrics...)]` of a Stats API response, flattened for comparison.
 pub fn result_rows(v: &serde_json::Value) -> Vec<serde_json::Value> {
     v["results"]

@@ -247,11 +247,13 @@ function resolvePeriod(params, tz) {
   }
   const days = from ? Math.round((parseDay(to) - parseDay(from)) / DAY) + 1 : null;
   const label = key === 'custom' ? from + ' – ' + to : (RANGES.find((r) => r[0] === key) || [0, key])[1];
+  // The compared period is the server's rule (insight's, one for the Stats API and the reports):
+  // the page names the mode and shows the dates and changes the answers carry.
   let compare = null;
   const mode = params.get('compare');
   if (from && (mode === 'previous' || mode === 'year')) {
-    const [cf, ct] = mode === 'previous' ? [addDays(from, -days), addDays(from, -1)] : [addMonths(from, -12), addMonths(to, -12)];
-    compare = { mode, from: cf, to: ct, api: [cf, ct], report: cf + ',' + ct, label: mode === 'previous' ? 'previous period' : 'previous year' };
+    const server = mode === 'previous' ? 'previous_period' : 'year_over_year';
+    compare = { mode, api: { mode: server }, report: server, label: mode === 'previous' ? 'previous period' : 'previous year' };
   }
   return { key, from, to, days, api, report, label, compare, today };
 }
@@ -412,12 +414,6 @@ function query(ctx, body) {
 
 const TOP_METRICS = ['visitors', 'visits', 'pageviews', 'views_per_visit', 'bounce_rate', 'visit_duration'];
 
-function change(now, before) {
-  if (now == null || before == null) return null;
-  if (before === 0) return now === 0 ? 0 : null;
-  return ((now - before) / before) * 100;
-}
-
 // ---- small components ---------------------------------------------------------------------
 
 function ErrorNote({ error, what }) {
@@ -552,6 +548,18 @@ function Frame({ ctx, children }) {
 
 // ---- controls: period, comparison, filters ------------------------------------------------
 
+/** " vs <dates>": the period the server compares with (`meta.comparison_date_range`). */
+function ComparedRange({ ctx, period }) {
+  const [state] = useLoad(async () => {
+    if (!period.compare) return null;
+    const r = await query(ctx, { metrics: ['visitors'], date_range: period.api, include: { comparisons: period.compare.api } });
+    const range = r.meta && r.meta.comparison_date_range;
+    return range ? range.map((t) => String(t).slice(0, 10)) : null;
+  }, [ctx.site, JSON.stringify(period.api), period.compare && period.compare.report]);
+  const d = period.compare && state.data;
+  return d ? html` vs <span class="compared" data-from=${d[0]} data-to=${d[1]}>${d[0] === d[1] ? d[0] : d[0] + ' – ' + d[1]}</span>` : null;
+}
+
 function Controls({ ctx, period, showInterval }) {
   const { loc } = ctx;
   const [customOpen, setCustom] = useState(false);
@@ -591,7 +599,7 @@ function Controls({ ctx, period, showInterval }) {
           <option value="year">Previous year</option>
         </select></label>
       <span class="period muted">${period.from ? (period.from === period.to ? period.from : period.from + ' – ' + period.to) : 'all data'}
-        ${period.compare ? html` vs ${period.compare.from} – ${period.compare.to}` : null}</span>
+        <${ComparedRange} ctx=${ctx} period=${period} /></span>
     </div>
     ${filters.length ? html`<ul class="chips" aria-label="Filters">
       ${filters.map((f) => html`<li class="chip"><span><span class="muted">${dimension(f.key).label} is</span> <strong>${f.key === 'country' ? countryName(f.value) : f.value}</strong></span>
@@ -615,17 +623,11 @@ function Overview({ ctx }) {
   const fkey = JSON.stringify(filters);
   const qctx = { ...ctx, period, filters, apiFilters: apiFilters(filters), key: ctx.site + '|' + JSON.stringify(period.api) + '|' + (period.compare ? period.compare.report : '') + '|' + fkey };
   const pick = (key) => (value) => navigate(urlOf(withFilter(loc, key, value)));
-  // One request: the report compares itself with the other period when asked. `before` is
-  // that period's report in the same shape (for the top stats' fallback).
+  // One request: the report compares itself with the other period when asked.
   const [conv] = useLoad(async () => {
     let url = '/api/sites/' + enc(ctx.site) + '/reports/conversions?range=' + enc(period.report) + reportFilters(filters);
     if (period.compare) url += '&compare=' + enc(period.compare.report);
-    const now = await get(url);
-    const before = now.comparison ? {
-      visitors: now.comparison.visitors,
-      conversions: listOf(now.conversions, 'conversions').map((c) => ({ ...c, ...(c.comparison || {}) })),
-    } : null;
-    return { now, before };
+    return { now: await get(url) };
   }, [qctx.key]);
   // The macro conversions (the goals) by name, from the definitions (quicker than a report).
   const [defs] = useLoad(() => cached(definitionsPath(ctx.site)), [ctx.site]);
@@ -646,30 +648,36 @@ function Overview({ ctx }) {
     </div>`;
 }
 
-/** The macro conversions of a conversions report: unique converting visitors and the rate. */
+/** The macro conversions of a conversions report: unique converting visitors, the rate, and
+ * their changes as the report gives them ([visitors in %, the rate in points]). */
 function macroSummary(report) {
   if (!report) return null;
   const macros = listOf(report.conversions, 'conversions').filter((c) => c.kind === 'macro');
   if (!macros.length) return null;
   const main = macros.reduce((a, b) => (b.visitors > a.visitors ? b : a));
+  const ch = main.comparison && main.comparison.change;
   return {
     name: macros.length === 1 ? main.name : 'macro conversions',
     visitors: main.visitors,
-    conversions: macros.reduce((s, c) => s + (c.conversions || 0), 0),
-    rate: report.visitors ? (main.visitors / report.visitors) * 100 : 0,
+    rate: main.rate,
+    change: ch ? [ch.visitors, ch.rate] : null,
   };
+}
+
+/** A Stats API body, compared with the chosen period when there is one. */
+function compared(period, body) {
+  if (!period.compare) return body;
+  return { ...body, include: { ...(body.include || {}), comparisons: period.compare.api } };
 }
 
 function TopStats({ ctx, conv, macros, metric }) {
   const { period } = ctx;
+  // The numbers, and (compared) the other period's and each change, all from one answer.
   const [state] = useLoad(async () => {
-    const body = { metrics: TOP_METRICS, date_range: period.api, filters: ctx.apiFilters };
-    const [now, before] = await Promise.all([
-      query(ctx, body),
-      period.compare ? query(ctx, { ...body, date_range: period.compare.api }).catch(() => null) : null,
-    ]);
-    const row = (r) => (r && r.results && r.results[0] ? r.results[0].metrics : null);
-    return { now: row(now) || TOP_METRICS.map(() => 0), before: row(before) };
+    const r = await query(ctx, compared(period, { metrics: TOP_METRICS, date_range: period.api, filters: ctx.apiFilters }));
+    const row = r && r.results && r.results[0];
+    const c = row && row.comparison;
+    return { now: row ? row.metrics : TOP_METRICS.map(() => 0), before: c ? c.metrics : null, change: c ? c.change : null };
   }, [ctx.key]);
   const tiles = [
     ['visitors', 'Unique visitors', fmtNum],
@@ -680,53 +688,45 @@ function TopStats({ ctx, conv, macros, metric }) {
     ['visit_duration', 'Visit duration', fmtDur],
   ];
   const select = (m) => navigate(urlOf(withParams(ctx.loc, { metric: m === 'visitors' ? null : m })), true);
-  // Unique visitors with any macro conversion: the Stats API's event:goal filter (exact, and
-  // it honours every filter); the conversions report is the fallback for older servers.
+  // Unique visitors with any macro conversion and the conversion rate: the Stats API's
+  // event:goal filter (exact, and it honours every filter); the conversions report is the
+  // fallback for older servers.
   const [goal] = useLoad(async () => {
     if (!macros || !macros.length) return null;
-    const body = { metrics: ['visitors'], date_range: period.api, filters: ctx.apiFilters.concat([['is', 'event:goal', macros]]) };
-    const [now, before] = await Promise.all([
-      query(ctx, body),
-      period.compare ? query(ctx, { ...body, date_range: period.compare.api }).catch(() => null) : null,
-    ]);
-    const v = (r) => (r ? (r.results[0] ? r.results[0].metrics[0] : 0) : null);
-    return { now: v(now), before: v(before) };
+    const r = await query(ctx, compared(period, {
+      metrics: ['visitors', 'conversion_rate'], date_range: period.api, filters: ctx.apiFilters.concat([['is', 'event:goal', macros]]),
+    }));
+    const row = r.results[0];
+    const c = row && row.comparison;
+    return { visitors: row ? row.metrics[0] : 0, rate: row ? row.metrics[1] : 0, change: c ? c.change : null };
   }, [ctx.key, JSON.stringify(macros)]);
-  let macroNow = null, macroBefore = null;
-  if (goal.data && state.data) {
-    const name = macros.length === 1 ? macros[0] : 'any macro conversion';
-    const rate = (n, visitors) => (visitors ? (n / visitors) * 100 : 0);
-    macroNow = { name, visitors: goal.data.now, rate: rate(goal.data.now, state.data.now[0]) };
-    if (goal.data.before != null && state.data.before) {
-      macroBefore = { name, visitors: goal.data.before, rate: rate(goal.data.before, state.data.before[0]) };
-    }
-  } else if (goal.error && conv.data) {
-    macroNow = macroSummary(conv.data.now);
-    macroBefore = macroSummary(conv.data.before);
-  }
+  let macro = null;
+  if (goal.data) macro = { name: macros.length === 1 ? macros[0] : 'any macro conversion', ...goal.data };
+  else if (goal.error && conv.data) macro = macroSummary(conv.data.now);
   return html`<section class="card stats" aria-label="Top stats" aria-busy=${state.loading ? 'true' : 'false'}>
     <${ErrorNote} error=${state.error} what="Top stats" />
     <div class="tiles">
       ${tiles.map(([key, label, fmt, invert], i) => {
         const v = state.data ? state.data.now[i] : null;
         const b = state.data && state.data.before ? state.data.before[i] : null;
+        const ch = state.data && state.data.change ? state.data.change[i] : null;
         const chartable = ['visitors', 'visits', 'pageviews'].includes(key);
         const inner = html`<span class="tile-label">${label}</span>
           <span class="tile-value" title=${v == null ? null : String(Math.round(v * 100) / 100)}>${state.loading && !state.data ? '…' : fmt(v)}</span>
-          ${period.compare && b != null ? html`<span class="tile-change"><${Change} value=${key === 'bounce_rate' ? v - b : change(v, b)} points=${key === 'bounce_rate'} invert=${invert} />
+          ${period.compare && b != null ? html`<span class="tile-change"><${Change} value=${ch} points=${key === 'bounce_rate'} invert=${invert} />
             <span class="muted small">from ${fmt(b)}</span></span>` : null}`;
         return chartable
           ? html`<button type="button" class=${'tile' + (metric === key ? ' active' : '')} data-metric=${key} data-value=${v == null ? '' : String(v)}
               aria-pressed=${metric === key ? 'true' : 'false'} onClick=${() => select(key)} title=${'Show ' + label.toLowerCase() + ' in the chart'}>${inner}</button>`
           : html`<div class="tile" data-metric=${key} data-value=${v == null ? '' : String(v)}>${inner}</div>`;
       })}
-      ${macroNow ? html`<button type="button" class=${'tile' + (metric === 'conversions' ? ' active' : '')} data-metric="conversions" data-value=${macroNow.visitors}
-          aria-pressed=${metric === 'conversions' ? 'true' : 'false'} onClick=${() => select('conversions')} title=${'Unique visitors with ' + macroNow.name}>
-          <span class="tile-label">Conversions</span><span class="tile-value">${fmtNum(macroNow.visitors)}</span>
-          ${period.compare && macroBefore ? html`<span class="tile-change"><${Change} value=${change(macroNow.visitors, macroBefore.visitors)} /></span>` : html`<span class="muted small">${macroNow.name}</span>`}</button>
-        <div class="tile" data-metric="conversion_rate" data-value=${macroNow.rate}>
-          <span class="tile-label">Conversion rate</span><span class="tile-value">${fmtPct(macroNow.rate)}</span>
-          ${period.compare && macroBefore ? html`<span class="tile-change"><${Change} value=${macroNow.rate - macroBefore.rate} points /></span>` : null}</div>` : null}
+      ${macro ? html`<button type="button" class=${'tile' + (metric === 'conversions' ? ' active' : '')} data-metric="conversions" data-value=${macro.visitors}
+          aria-pressed=${metric === 'conversions' ? 'true' : 'false'} onClick=${() => select('conversions')} title=${'Unique visitors with ' + macro.name}>
+          <span class="tile-label">Conversions</span><span class="tile-value">${fmtNum(macro.visitors)}</span>
+          ${period.compare && macro.change ? html`<span class="tile-change"><${Change} value=${macro.change[0]} /></span>` : html`<span class="muted small">${macro.name}</span>`}</button>
+        <div class="tile" data-metric="conversion_rate" data-value=${macro.rate}>
+          <span class="tile-label">Conversion rate</span><span class="tile-value">${fmtPct(macro.rate)}</span>
+          ${period.compare && macro.change ? html`<span class="tile-change"><${Change} value=${macro.change[1]} points /></span>` : null}</div>` : null}
     </div>
   </section>`;
 }
@@ -747,15 +747,18 @@ function Chart({ ctx, metric, macros }) {
     if (wantsGoals && !macros.length) throw new ApiError(0, 'this site has no macro conversion defined');
     const filters = ctx.apiFilters.concat(wantsGoals ? [['is', 'event:goal', macros]] : []);
     const m = wantsGoals ? 'visitors' : metric;
-    const body = { metrics: [m], dimensions: ['time:' + interval], filters, include: { time_labels: true } };
-    const series = async (range) => {
-      const r = await query(ctx, { ...body, date_range: range });
-      const byLabel = new Map(r.results.map((x) => [x.dimensions[0], x.metrics[0]]));
-      let labels = r.meta && r.meta.time_labels;
-      if (!labels || !labels.length) labels = r.results.map((x) => x.dimensions[0]);
-      return labels.map((l) => [l, byLabel.get(l) || 0]);
-    };
-    const [now, before] = await Promise.all([series(period.api), period.compare ? series(period.compare.api).catch(() => null) : null]);
+    // Compared, every bucket's row carries the matching bucket of the other period.
+    const r = await query(ctx, compared(period, {
+      metrics: [m], dimensions: ['time:' + interval], filters, date_range: period.api, include: { time_labels: true },
+    }));
+    const byLabel = new Map(r.results.map((x) => [x.dimensions[0], x]));
+    let labels = r.meta && r.meta.time_labels;
+    if (!labels || !labels.length) labels = r.results.map((x) => x.dimensions[0]);
+    const at = (l) => byLabel.get(l);
+    const now = labels.map((l) => [l, at(l) ? at(l).metrics[0] || 0 : 0]);
+    const before = period.compare
+      ? labels.map((l) => { const c = at(l) && at(l).comparison; return [c ? c.dimensions[0] : null, c ? c.metrics[0] || 0 : 0]; })
+      : null;
     return { now, before };
   }, [ctx.key, metric, interval, JSON.stringify(macros)]);
   const label = { visitors: 'Visitors', visits: 'Visits', pageviews: 'Pageviews', conversions: 'Converting visitors' }[metric] || metric;
@@ -1002,7 +1005,7 @@ function FunnelReport({ r, compare }) {
   return html`<div class="funnel-summary">
       <div class="big"><span class="tile-label">Overall conversion</span>
         <span class="tile-value" data-funnel-cr=${r.conversion_rate}>${fmtPct(r.conversion_rate)}</span>
-        ${compare && before != null ? html`<span class="tile-change"><${Change} value=${r.conversion_rate - before} points /> <span class="muted small">from ${fmtPct(before)}</span></span>` : null}</div>
+        ${compare && before != null ? html`<span class="tile-change"><${Change} value=${r.comparison.conversion_rate_change_points} points /> <span class="muted small">from ${fmtPct(before)}</span></span>` : null}</div>
       <div class="big"><span class="tile-label">Entered</span><span class="tile-value">${fmtNum(steps[0] && steps[0].visitors)}</span></div>
       <div class="big"><span class="tile-label">Completed</span><span class="tile-value">${fmtNum(steps.length && steps[steps.length - 1].visitors)}</span></div>
       ${value && value.per_completion != null ? html`<div class="big"><span class="tile-label">Value per completion</span><span class="tile-value">${fmtMoney(value.per_completion, value.currency)}</span></div>` : null}

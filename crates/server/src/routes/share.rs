@@ -1,7 +1,7 @@
 //! Shared links in the browser: `GET /share/{token}` serves the dashboard shell (read-only, one
 //! site), after a password page when the link is protected. The password form is CSRF-protected
 //! and rate-limited per client IP like the sign-in form; success sets an HttpOnly cookie bound
-//! to that link (see [`crate::auth::unlock_value`]).
+//! to that link (see [`crate::access::unlock`]).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -12,11 +12,16 @@ use axum::response::Response;
 use axum::routing::get;
 use axum::{Extension, Form, Router};
 use serde::Deserialize;
+use waymark_core::ErrorKind;
 
-use crate::accounts::{self, LoginLimiter};
-use crate::auth::{self, UNLOCK_TTL_S};
-use crate::client_ip::client_ip;
-use crate::pages;
+use crate::access::credentials::verify_password;
+use crate::access::limiter::checked_password;
+use crate::access::unlock::{link_unlocked, unlock_cookie_name, unlock_value, UNLOCK_TTL_S};
+use crate::access::{find_link, LoginLimiter};
+use crate::html::{self, page, refused, see_other, PageError};
+use crate::http::client_ip::client_ip;
+use crate::http::cookies::over_tls;
+use crate::http::csrf::{csrf_ok, csrf_token};
 use crate::state::AppState;
 
 /// The limiter of shared-link password attempts (separate from sign-ins).
@@ -31,9 +36,9 @@ pub fn routes() -> Router<Arc<AppState>> {
 }
 
 fn missing() -> Response {
-    accounts::page(
-        StatusCode::NOT_FOUND,
-        pages::notice(
+    refused(
+        ErrorKind::NotFound,
+        html::notice(
             "Link not found",
             "This shared link does not exist or was deleted.",
         ),
@@ -46,22 +51,20 @@ async fn open(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path(token): Path<String>,
     headers: HeaderMap,
-) -> Response {
-    let link = match auth::find_link(&state, &token).await {
-        Ok(Some(l)) => l,
-        Ok(None) => return missing(),
-        Err(e) => return accounts::store_failed(e.message),
+) -> Result<Response, PageError> {
+    let Some(link) = find_link(&state, &token).await? else {
+        return Ok(missing());
     };
-    if auth::link_unlocked(&headers, &link) {
-        return crate::dashboard::shell();
+    if link_unlocked(&headers, &link, state.clock) {
+        return Ok(crate::routes::assets::dashboard::shell());
     }
-    let secure = accounts::over_tls(&state, peer.ip(), &headers);
-    let (csrf, new_cookie) = accounts::csrf_token(&headers, secure);
-    accounts::page(
+    let secure = over_tls(&state, peer.ip(), &headers);
+    let (csrf, new_cookie) = csrf_token(&headers, secure);
+    Ok(page(
         StatusCode::OK,
-        pages::share_password(&csrf, &link.name, &link.token, None),
+        html::share_password(&csrf, &link.name, &link.token, None),
         &new_cookie.into_iter().collect::<Vec<_>>(),
-    )
+    ))
 }
 
 #[derive(Deserialize)]
@@ -79,59 +82,57 @@ async fn unlock(
     Path(token): Path<String>,
     headers: HeaderMap,
     Form(form): Form<UnlockForm>,
-) -> Response {
-    let link = match auth::find_link(&state, &token).await {
-        Ok(Some(l)) => l,
-        Ok(None) => return missing(),
-        Err(e) => return accounts::store_failed(e.message),
+) -> Result<Response, PageError> {
+    let Some(link) = find_link(&state, &token).await? else {
+        return Ok(missing());
     };
     let here = format!("/share/{}", link.token);
     let Some(hash) = link.password_hash.clone() else {
-        return accounts::see_other(&here, &[]);
+        return Ok(see_other(&here, &[]));
     };
-    let secure = accounts::over_tls(&state, peer.ip(), &headers);
+    let secure = over_tls(&state, peer.ip(), &headers);
     let ip = client_ip(peer.ip(), &headers, &state.config.trusted_proxies);
-    let (csrf, new_cookie) = accounts::csrf_token(&headers, secure);
+    let (csrf, new_cookie) = csrf_token(&headers, secure);
     let cookies: Vec<String> = new_cookie.into_iter().collect();
-    let answer = |status, message| {
-        accounts::page(
-            status,
-            pages::share_password(&csrf, &link.name, &link.token, Some(message)),
+    let answer = |kind, message| {
+        Ok(refused(
+            kind,
+            html::share_password(&csrf, &link.name, &link.token, Some(message)),
             &cookies,
-        )
+        ))
     };
-    if !accounts::csrf_ok(&headers, &form.csrf) {
+    if !csrf_ok(&headers, &form.csrf) {
         return answer(
-            StatusCode::FORBIDDEN,
+            ErrorKind::Forbidden,
             "The form expired or came from elsewhere. Please try again.",
         );
     }
     if !limiter.0.try_attempt(ip) {
         return answer(
-            StatusCode::TOO_MANY_REQUESTS,
+            ErrorKind::RateLimited,
             "Too many wrong passwords from this address. Wait 15 minutes and try again.",
         );
     }
     let password = form.password;
-    let ok = accounts::checked_password(move || accounts::verify_password(&password, &hash))
+    let ok = checked_password(move || verify_password(&password, &hash))
         .await
         .unwrap_or(false);
     if !ok {
         tracing::info!(link = %link.id, "wrong shared-link password");
-        return answer(StatusCode::UNAUTHORIZED, "Wrong password.");
+        return answer(ErrorKind::Unauthenticated, "Wrong password.");
     }
     limiter.0.clear(ip);
     // Lax, not Strict: the link is usually opened from another site (mail, chat), and the
     // cookie must come along on that top-level navigation. It only allows reading.
     let mut unlock = format!(
         "{}={}; HttpOnly; SameSite=Lax; Path=/; Max-Age={UNLOCK_TTL_S}",
-        auth::unlock_cookie_name(&link),
-        auth::unlock_value(&link)
+        unlock_cookie_name(&link),
+        unlock_value(&link, state.clock)
     );
     if secure {
         unlock.push_str("; Secure");
     }
     let mut all = cookies.clone();
     all.push(unlock);
-    accounts::see_other(&here, &all)
+    Ok(see_other(&here, &all))
 }

@@ -9,8 +9,9 @@ use waymark_core::query::{
 };
 use waymark_core::range::local_midnight_ms;
 use waymark_core::{DateRange, TimeBounds, Tz};
+use waymark_insight::compare::{previous_period, year_over_year};
 
-use super::compare::{previous_period, year_over_year, Comparison};
+use super::compare::Comparison;
 use super::MAX_LIMIT;
 use crate::error::ApiError;
 
@@ -653,7 +654,7 @@ fn parse_comparison(
             ))
         }
         ("custom", Some(r)) if r.is_array() => parse_range(r, tz, now)
-            .map_err(|e| bad("include", format!("comparisons.{}", e.message)))?,
+            .map_err(|e| bad("include", format!("comparisons.{}", e.message())))?,
         ("custom", Some(_)) => {
             return Err(bad(
                 "include",

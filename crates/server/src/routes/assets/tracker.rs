@@ -2,11 +2,19 @@
 //! `cargo build` needs no Node). `script.js` is the small default; `script.full.js` adds every
 //! optional feature.
 
+use std::sync::Arc;
+
+use axum::extract::Path;
 use axum::http::header;
 use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::Router;
 
-const CORE: &str = include_str!("../../../tracker/dist/script.js");
-const FULL: &str = include_str!("../../../tracker/dist/script.full.js");
+use crate::error::ApiError;
+use crate::state::AppState;
+
+const CORE: &str = include_str!("../../../../../tracker/dist/script.js");
+const FULL: &str = include_str!("../../../../../tracker/dist/script.full.js");
 
 fn js(body: &'static str) -> impl IntoResponse {
     (
@@ -22,15 +30,20 @@ fn js(body: &'static str) -> impl IntoResponse {
     )
 }
 
+/// The route serving the scripts.
+pub fn routes() -> Router<Arc<AppState>> {
+    Router::new().route("/js/{name}", get(script))
+}
+
 /// `GET /js/script.js` and Plausible-style variant names (`script.outbound-links.js`, ...):
 /// any variant beyond the default gets the full script, whose features stay off until their
 /// attributes switch them on.
-pub async fn script(axum::extract::Path(name): axum::extract::Path<String>) -> impl IntoResponse {
+async fn script(Path(name): Path<String>) -> impl IntoResponse {
     if name == "script.js" {
         js(CORE).into_response()
     } else if name.starts_with("script.") && name.ends_with(".js") {
         js(FULL).into_response()
     } else {
-        (axum::http::StatusCode::NOT_FOUND, "not found").into_response()
+        ApiError::not_found(format!("no tracker script named {name:?}")).into_response()
     }
 }

@@ -10,7 +10,7 @@
 use std::sync::{Arc, OnceLock};
 
 use axum::extract::Path;
-use axum::http::{header, StatusCode};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
@@ -34,57 +34,57 @@ const CSS: &str = "text/css; charset=utf-8";
 const ASSETS: &[Asset] = &[
     Asset {
         name: "app.js",
-        bytes: include_bytes!("assets/app.js"),
+        bytes: include_bytes!("../../dashboard/assets/app.js"),
         content_type: JS,
     },
     Asset {
         name: "app.css",
-        bytes: include_bytes!("assets/app.css"),
+        bytes: include_bytes!("../../dashboard/assets/app.css"),
         content_type: CSS,
     },
     Asset {
         name: "preact.mjs",
-        bytes: include_bytes!("assets/vendor/preact.mjs"),
+        bytes: include_bytes!("../../dashboard/assets/vendor/preact.mjs"),
         content_type: JS,
     },
     Asset {
         name: "preact-hooks.mjs",
-        bytes: include_bytes!("assets/vendor/preact-hooks.mjs"),
+        bytes: include_bytes!("../../dashboard/assets/vendor/preact-hooks.mjs"),
         content_type: JS,
     },
     Asset {
         name: "htm.mjs",
-        bytes: include_bytes!("assets/vendor/htm.mjs"),
+        bytes: include_bytes!("../../dashboard/assets/vendor/htm.mjs"),
         content_type: JS,
     },
     Asset {
         name: "uPlot.iife.min.js",
-        bytes: include_bytes!("assets/vendor/uPlot.iife.min.js"),
+        bytes: include_bytes!("../../dashboard/assets/vendor/uPlot.iife.min.js"),
         content_type: JS,
     },
     Asset {
         name: "uPlot.min.css",
-        bytes: include_bytes!("assets/vendor/uPlot.min.css"),
+        bytes: include_bytes!("../../dashboard/assets/vendor/uPlot.min.css"),
         content_type: CSS,
     },
     Asset {
         name: "VERSIONS.txt",
-        bytes: include_bytes!("assets/vendor/VERSIONS"),
+        bytes: include_bytes!("../../dashboard/assets/vendor/VERSIONS"),
         content_type: "text/plain; charset=utf-8",
     },
     Asset {
         name: "LICENSE-preact.txt",
-        bytes: include_bytes!("assets/vendor/LICENSES/preact.LICENSE"),
+        bytes: include_bytes!("../../dashboard/assets/vendor/LICENSES/preact.LICENSE"),
         content_type: "text/plain; charset=utf-8",
     },
     Asset {
         name: "LICENSE-htm.txt",
-        bytes: include_bytes!("assets/vendor/LICENSES/htm.LICENSE"),
+        bytes: include_bytes!("../../dashboard/assets/vendor/LICENSES/htm.LICENSE"),
         content_type: "text/plain; charset=utf-8",
     },
     Asset {
         name: "LICENSE-uplot.txt",
-        bytes: include_bytes!("assets/vendor/LICENSES/uplot.LICENSE"),
+        bytes: include_bytes!("../../dashboard/assets/vendor/LICENSES/uplot.LICENSE"),
         content_type: "text/plain; charset=utf-8",
     },
 ];
@@ -204,11 +204,7 @@ async fn asset(Path(file): Path<String>) -> Response {
             a.bytes,
         )
             .into_response(),
-        None => ApiError::new(
-            StatusCode::NOT_FOUND,
-            format!("no dashboard asset named {file:?}"),
-        )
-        .into_response(),
+        None => ApiError::not_found(format!("no dashboard asset named {file:?}")).into_response(),
     }
 }
 

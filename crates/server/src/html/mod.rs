@@ -1,5 +1,13 @@
 //! Server-rendered HTML for the dashboard entry: plain templates with `{{name}}` holes, filled
-//! with escaped text (or with fragments built here from escaped text). No JavaScript.
+//! in one pass with escaped text (or with fragments built here from escaped text), so a value
+//! that itself contains `{{...}}` stays text. No JavaScript. Also the responses HTML routes
+//! answer with: a page, a redirect, and [`PageError`] (a notice with the status of its kind).
+
+use axum::http::{header, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use waymark_core::ErrorKind;
+
+use crate::error::ApiError;
 
 const STYLE: &str = include_str!("style.css");
 const LOGIN: &str = include_str!("login.html");
@@ -22,13 +30,75 @@ pub fn escape(s: &str) -> String {
     out
 }
 
-/// Fills `{{name}}` holes; values must already be safe HTML.
+/// Fills `{{name}}` holes in one pass (`style` is the shared style sheet); values must already
+/// be safe HTML. A hole without a value is left as it is.
 fn fill(template: &str, values: &[(&str, &str)]) -> String {
-    let mut out = template.replace("{{style}}", STYLE);
-    for (name, value) in values {
-        out = out.replace(&format!("{{{{{name}}}}}"), value);
+    let mut out = String::with_capacity(template.len() + STYLE.len());
+    let mut rest = template;
+    while let Some(start) = rest.find("{{") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let Some(end) = after.find("}}") else {
+            out.push_str(&rest[start..]);
+            return out;
+        };
+        let name = &after[..end];
+        match values.iter().find(|(n, _)| *n == name) {
+            Some((_, value)) => out.push_str(value),
+            None if name == "style" => out.push_str(STYLE),
+            None => out.push_str(&rest[start..start + end + 4]),
+        }
+        rest = &after[end + 2..];
     }
+    out.push_str(rest);
     out
+}
+
+fn with_cookies(mut r: Response, cookies: &[String]) -> Response {
+    for c in cookies {
+        if let Ok(v) = c.parse() {
+            r.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
+    r
+}
+
+/// An HTML page, never cached, setting `cookies`.
+pub fn page(status: StatusCode, html: String, cookies: &[String]) -> Response {
+    with_cookies(
+        (status, [(header::CACHE_CONTROL, "no-store")], Html(html)).into_response(),
+        cookies,
+    )
+}
+
+/// A page answering a refused form: `kind` picks the status, as for every error.
+pub fn refused(kind: ErrorKind, html: String, cookies: &[String]) -> Response {
+    page(crate::error::status(&kind), html, cookies)
+}
+
+/// `303 See Other` to `to`, setting `cookies`.
+pub fn see_other(to: &str, cookies: &[String]) -> Response {
+    with_cookies(
+        (StatusCode::SEE_OTHER, [(header::LOCATION, to.to_string())]).into_response(),
+        cookies,
+    )
+}
+
+/// An error on an HTML route: a notice page with the status of its kind (the one mapping in
+/// [`crate::error`]); the server's own failures show a fixed text and log their cause.
+pub struct PageError(pub ApiError);
+
+impl From<ApiError> for PageError {
+    fn from(e: ApiError) -> PageError {
+        PageError(e)
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let (status, text) = self.0.public();
+        page(status, notice("Waymark", text), &[])
+    }
 }
 
 /// The sign-in page. `message` is plain text shown as an alert.
@@ -157,7 +227,7 @@ fn duration(s: f64) -> String {
 }
 
 /// Percent-encodes a query value (domains are mostly safe already).
-pub(crate) fn query_escape(s: &str) -> String {
+pub fn query_escape(s: &str) -> String {
     let mut out = String::new();
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b'~') {
@@ -188,5 +258,8 @@ mod tests {
         let share = share_password("c", "<b>", "tok", Some("Wrong"));
         assert!(share.contains("&lt;b&gt;") && share.contains("action=\"/share/tok\""));
         assert!(!share.contains("{{"));
+        // A value that looks like a hole stays text.
+        let page = login("c", "{{next}}", None, false, "/x");
+        assert!(page.contains("value=\"{{next}}\""), "{page}");
     }
 }

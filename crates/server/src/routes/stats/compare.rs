@@ -1,18 +1,19 @@
-//! `include.comparisons`: the period a query is compared with, the comparison query kept to
-//! the main rows, and each row's `comparison` block with Plausible's `change`.
+//! `include.comparisons`: the comparison query kept to the main rows, and each row's
+//! `comparison` block. The period compared with and the `change` rule are insight's
+//! ([`waymark_insight::compare`]), shared with the reports and the dashboard.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use serde_json::{json, Value};
 use waymark_core::query::{
     time_labels, AggregateQuery, AggregateRow, Condition, Field, Filter, Metric, Op, TimeBucket,
 };
-use waymark_core::range::local_midnight_ms;
 use waymark_core::{TimeBounds, Tz};
+use waymark_insight::metric_change;
 
-use super::{blocking, metric_values, single_currency, time_dimension, MAX_LIMIT};
+use super::revenue::Revenue;
+use super::{blocking, metric_values, shown_value, time_dimension, MAX_LIMIT};
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -79,9 +80,14 @@ pub(super) async fn compared(
 }
 
 impl Compared {
+    /// The comparison's rows.
+    pub(super) fn rows(&self) -> &[AggregateRow] {
+        &self.rows
+    }
+
     /// A main row's `comparison`: the comparison row with the same dimension values (time
     /// buckets by position; an empty row when there is none), its metrics and their change.
-    pub(super) fn block(&self, metrics: &[Metric], r: &AggregateRow) -> Value {
+    pub(super) fn block(&self, metrics: &[Metric], r: &AggregateRow, revenue: &Revenue) -> Value {
         let dims: Vec<Value> = r
             .dimensions
             .iter()
@@ -106,46 +112,18 @@ impl Compared {
             .iter()
             .enumerate()
             .map(|(i, m)| {
-                change(
+                json!(metric_change(
                     *m,
-                    value_of(*m, old.metrics[i], &old.currency),
-                    value_of(*m, r.metrics[i], &r.currency),
-                )
+                    shown_value(*m, old.metrics[i], old, revenue),
+                    shown_value(*m, r.metrics[i], r, revenue),
+                ))
             })
             .collect();
         json!({
             "dimensions": dims,
-            "metrics": metric_values(metrics, old),
+            "metrics": metric_values(metrics, old, revenue),
             "change": change,
         })
-    }
-}
-
-/// The number a metric is compared by (`None` when it shows as `null`).
-fn value_of(m: Metric, v: f64, currency: &str) -> Option<f64> {
-    if v.is_nan() || (m.is_revenue() && !single_currency(currency)) {
-        None
-    } else if m.is_integer() {
-        Some(v.round())
-    } else {
-        Some(v)
-    }
-}
-
-/// Plausible's change: percentage points for `conversion_rate` (one decimal), points for
-/// `bounce_rate` (`null` when the old rate is 0), else the percent change rounded (100 from
-/// 0 to anything, 0 from 0 to 0); `null` when either side has no value.
-fn change(m: Metric, old: Option<f64>, new: Option<f64>) -> Value {
-    let (Some(old), Some(new)) = (old, new) else {
-        return Value::Null;
-    };
-    match m {
-        Metric::ConversionRate => json!(((new - old) * 10.0).round() / 10.0),
-        Metric::BounceRate if old > 0.0 => json!((new - old).round() as i64),
-        Metric::BounceRate => Value::Null,
-        _ if old == 0.0 && new > 0.0 => json!(100),
-        _ if old == 0.0 => json!(0),
-        _ => json!(((new - old) / old * 100.0).round() as i64),
     }
 }
 
@@ -224,142 +202,46 @@ fn comparison_query(
     cq
 }
 
-fn local_date(tz: Tz, ms: i64) -> NaiveDate {
-    Utc.timestamp_millis_opt(ms)
-        .single()
-        .unwrap_or_default()
-        .with_timezone(&tz)
-        .date_naive()
-}
-
-/// The range's first and last local days when it spans whole local days.
-fn whole_days(b: TimeBounds, tz: Tz) -> Option<(NaiveDate, NaiveDate)> {
-    let (first, last) = (local_date(tz, b.from_ms), local_date(tz, b.to_ms - 1));
-    (local_midnight_ms(tz, first) == b.from_ms
-        && local_midnight_ms(tz, last + chrono::Duration::days(1)) == b.to_ms)
-        .then_some((first, last))
-}
-
-fn days(tz: Tz, first: NaiveDate, last: NaiveDate) -> TimeBounds {
-    TimeBounds {
-        from_ms: local_midnight_ms(tz, first),
-        to_ms: local_midnight_ms(tz, last + chrono::Duration::days(1)),
-    }
-}
-
-/// Whole-day ranges end today at the latest, as in Plausible (a month in progress is
-/// compared day for day).
-fn clamp_to_today(first: NaiveDate, last: NaiveDate, tz: Tz, now: DateTime<Utc>) -> NaiveDate {
-    let today = now.with_timezone(&tz).date_naive();
-    if first <= today {
-        last.min(today)
-    } else {
-        last
-    }
-}
-
-/// As many days (or, for date-time ranges, as much time) right before the range.
-pub(super) fn previous_period(b: TimeBounds, tz: Tz, now: DateTime<Utc>) -> TimeBounds {
-    match whole_days(b, tz) {
-        Some((first, last)) => {
-            let last = clamp_to_today(first, last, tz, now);
-            let n = chrono::Duration::days((last - first).num_days() + 1);
-            days(tz, first - n, last - n)
-        }
-        None => TimeBounds {
-            from_ms: b.from_ms - (b.to_ms - b.from_ms),
-            to_ms: b.from_ms,
-        },
-    }
-}
-
-/// The same days (or local times) a calendar year earlier.
-pub(super) fn year_over_year(b: TimeBounds, tz: Tz, now: DateTime<Utc>) -> TimeBounds {
-    let year = chrono::Months::new(12);
-    match whole_days(b, tz) {
-        Some((first, last)) => {
-            let last = clamp_to_today(first, last, tz, now);
-            days(
-                tz,
-                first.checked_sub_months(year).unwrap_or(first),
-                last.checked_sub_months(year).unwrap_or(last),
-            )
-        }
-        None => {
-            let shift = |ms: i64| {
-                let local = Utc
-                    .timestamp_millis_opt(ms)
-                    .single()
-                    .unwrap_or_default()
-                    .with_timezone(&tz)
-                    .naive_local();
-                local
-                    .checked_sub_months(year)
-                    .and_then(|l| tz.from_local_datetime(&l).earliest())
-                    .map_or(ms - 365 * 86_400_000, |d| d.timestamp_millis())
-            };
-            TimeBounds {
-                from_ms: shift(b.from_ms),
-                to_ms: shift(b.to_ms),
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::super::parse;
     use super::*;
+    use chrono::{NaiveDate, TimeZone, Utc};
+    use waymark_core::range::local_midnight_ms;
 
-    fn dates(tz: Tz, a: (i32, u32, u32), b: (i32, u32, u32)) -> TimeBounds {
-        let d = |(y, m, d): (i32, u32, u32)| NaiveDate::from_ymd_opt(y, m, d).unwrap();
-        days(tz, d(a), d(b))
-    }
-
-    fn compared_bounds(range: Value, mode: &str, tz: Tz, now: DateTime<Utc>) -> TimeBounds {
+    fn compared_bounds(range: Value, mode: &str) -> TimeBounds {
+        let tz: Tz = "Europe/Berlin".parse().unwrap();
+        let now = Utc.with_ymd_and_hms(2026, 11, 25, 12, 0, 0).unwrap();
         let req = json!({"site_id": "a.example", "metrics": ["visitors"], "date_range": range,
                          "include": {"comparisons": {"mode": mode}}});
         parse(&req, tz, now).unwrap().comparison.unwrap().bounds
     }
 
     #[test]
-    fn comparison_periods_follow_plausible() {
+    fn comparison_modes_use_insights_periods() {
         let tz: Tz = "Europe/Berlin".parse().unwrap();
-        let now = Utc.with_ymd_and_hms(2026, 11, 25, 12, 0, 0).unwrap();
-        // A month in progress is compared day for day: 1–25 November with 7–31 October.
+        let day = |m, d| local_midnight_ms(tz, NaiveDate::from_ymd_opt(2026, m, d).unwrap());
+        // A month in progress, and a custom range past today: compared day for day.
         assert_eq!(
-            compared_bounds(json!("month"), "previous_period", tz, now),
-            dates(tz, (2026, 10, 7), (2026, 10, 31))
+            compared_bounds(json!("month"), "previous_period"),
+            TimeBounds {
+                from_ms: day(10, 7),
+                to_ms: day(11, 1)
+            }
         );
         assert_eq!(
-            compared_bounds(
-                json!(["2028-02-28", "2028-03-01"]),
-                "year_over_year",
-                tz,
-                now
-            ),
-            dates(tz, (2027, 2, 28), (2027, 3, 1))
+            compared_bounds(json!(["2026-11-20", "2026-11-30"]), "previous_period"),
+            TimeBounds {
+                from_ms: day(11, 14),
+                to_ms: day(11, 20)
+            }
         );
         // Date-time ranges shift by their length (the end second included).
         let b = compared_bounds(
             json!(["2026-11-25T10:00:00Z", "2026-11-25T10:04:59Z"]),
             "previous_period",
-            tz,
-            now,
         );
         assert_eq!(b.to_ms - b.from_ms, 300_000);
         assert_eq!(b.to_ms, 1_795_600_800_000);
-    }
-
-    #[test]
-    fn changes_follow_plausible() {
-        use Metric::*;
-        assert_eq!(change(Visitors, Some(0.0), Some(5.0)), json!(100));
-        assert_eq!(change(Visitors, Some(0.0), Some(0.0)), json!(0));
-        assert_eq!(change(Visitors, Some(8.0), Some(2.0)), json!(-75));
-        assert_eq!(change(Visitors, None, Some(2.0)), Value::Null);
-        assert_eq!(change(BounceRate, Some(0.0), Some(40.0)), Value::Null);
-        assert_eq!(change(BounceRate, Some(50.0), Some(40.0)), json!(-10));
-        assert_eq!(change(ConversionRate, Some(5.0), Some(7.25)), json!(2.3));
     }
 }

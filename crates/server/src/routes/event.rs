@@ -11,11 +11,11 @@ use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use waymark_collect::idempotency::{IdempotencyKeys, RETRY_WINDOW_MS};
-use waymark_collect::ingest_log::LogError;
 use waymark_collect::{Outcome, Payload, RequestMeta};
+use waymark_core::ErrorKind;
 
-use crate::client_ip::client_ip;
 use crate::error::ApiError;
+use crate::http::client_ip::client_ip;
 use crate::state::AppState;
 
 /// Explicit timestamps may not lie further ahead than this (clock skew).
@@ -28,7 +28,7 @@ pub async fn post_event(
     body: Body,
 ) -> Result<Response, ApiError> {
     let result = handle(&state, peer, &headers, body).await;
-    if matches!(&result, Err(e) if e.status.is_client_error()) {
+    if matches!(&result, Err(e) if e.kind().is_caller_error()) {
         state
             .collector
             .metrics
@@ -46,8 +46,7 @@ async fn handle(
 ) -> Result<Response, ApiError> {
     let limit = state.config.max_body_bytes;
     let bytes = read_body(body, limit).await?;
-    let mut payload =
-        Payload::parse(&bytes).map_err(|e| ApiError::bad_field(e.field, e.to_string()))?;
+    let mut payload = Payload::parse(&bytes)?;
 
     let authenticated = authenticated(state, headers)?;
     if let Some(key) = headers
@@ -58,8 +57,7 @@ async fn handle(
         payload.idempotency_key = Some(key.to_string());
     }
     if !authenticated && (payload.timestamp_ms.is_some() || payload.idempotency_key.is_some()) {
-        return Err(ApiError::new(
-            StatusCode::UNAUTHORIZED,
+        return Err(ApiError::unauthenticated(
             "timestamp and idempotency_key are for server-side senders: send an API key as `Authorization: Bearer <key>`",
         ));
     }
@@ -92,16 +90,7 @@ async fn handle(
         user_agent,
         timestamp_ms,
     };
-    let outcome = state
-        .collector
-        .process_at(&payload, &meta, now)
-        .map_err(|e| {
-            tracing::error!(error = %e, "collector failed");
-            ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "the collector is unavailable; retry shortly",
-            )
-        })?;
+    let outcome = state.collector.process_at(&payload, &meta, now)?;
     drop(meta);
     match outcome {
         Outcome::Dropped(reason) => Ok((
@@ -120,7 +109,7 @@ async fn handle(
                 if let Some(key) = &payload.idempotency_key {
                     state.collector.forget_key(key, timestamp_ms);
                 }
-                Err(log_error(e))
+                Err(e.into())
             }
         },
     }
@@ -128,27 +117,7 @@ async fn handle(
 
 /// `Authorization: Bearer <key>`: absent is fine (browser events), wrong is an error.
 fn authenticated(state: &AppState, headers: &HeaderMap) -> Result<bool, ApiError> {
-    crate::auth::bearer(&state.config, headers)
-}
-
-/// The answer when the ingest log could not take an event: always retryable.
-fn log_error(e: LogError) -> ApiError {
-    match e {
-        LogError::Busy => ApiError {
-            retry_after_s: Some(1),
-            ..ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "ingest is saturated; retry shortly",
-            )
-        },
-        e => {
-            tracing::error!(error = %e, "event could not be made durable");
-            ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "the event could not be stored durably; retry shortly",
-            )
-        }
-    }
+    crate::access::bearer(&state.config, headers)
 }
 
 /// Bodies up to this size are read to the end even when refused, so the client (still
@@ -177,7 +146,7 @@ async fn read_body(mut body: Body, limit: usize) -> Result<Vec<u8>, ApiError> {
     }
     if seen > limit {
         return Err(ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorKind::TooLarge,
             format!("request body is larger than {limit} bytes"),
         ));
     }

@@ -1,8 +1,11 @@
-//! `POST /api/v2/query`, Plausible's Stats API v2 (read credentials, see `crate::auth`): the
-//! route, the handler and the response's shape; `parse` validates requests, `compare` compares.
+//! `POST /api/v2/query`, Plausible's Stats API v2 (read credentials, see [`crate::access`]): the
+//! route, the handler and the response's shape; `parse` validates requests, `compare` runs the
+//! comparison, `revenue` and `money` shape revenue as Plausible does.
 
 mod compare;
+mod money;
 mod parse;
+mod revenue;
 
 use std::sync::Arc;
 
@@ -24,10 +27,11 @@ use waymark_store::StoreError;
 pub use compare::Comparison;
 pub use parse::{check_goal_names, parse, Parsed};
 
-use crate::error::ApiError;
+use crate::error::{json_body, ApiError};
 use crate::state::AppState;
 
 use compare::Compared;
+use revenue::{Revenue, Shown};
 
 /// The most rows a page may have (`pagination.limit`), also the comparison query's limit.
 const MAX_LIMIT: usize = 10_000;
@@ -44,17 +48,17 @@ async fn query(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    crate::auth::authorize_body_site(&state, &headers, &body, crate::auth::Need::Read).await?;
-    let request: Value = serde_json::from_slice(&body)
-        .map_err(|e| ApiError::bad_field("body", format!("the body is not valid JSON: {e}")))?;
+    crate::access::authorize_body_site(&state, &headers, &body, crate::access::Need::Read).await?;
+    let request: Value = json_body(&body)?;
     let site = requested_site(&state, &request).await?;
     let tz = site.tz();
     let mut parsed = parse(&request, tz, Utc::now())?;
+    // Goals are the site's conversion definitions: named goals must exist.
+    let mut conversions = Vec::new();
     if parsed.query.uses_goals() {
-        // Goals are the site's conversion definitions: named goals must exist.
         let st = state.clone();
         let sid = site.domain.clone();
-        let conversions = blocking(move || st.store.conversions(&sid)).await?;
+        conversions = blocking(move || st.store.conversions(&sid)).await?;
         parsed.query.goals = Goal::of(&conversions);
         check_goal_names(&parsed.query)?;
     }
@@ -66,19 +70,24 @@ async fn query(
         Some(cmp) => Some(compare::compared(&state, &parsed.query, &mut rows, cmp, tz).await?),
         None => None,
     };
+    let revenue = Revenue::new(
+        &parsed.query,
+        &conversions,
+        rows.iter().chain(comparison.iter().flat_map(|c| c.rows())),
+    );
     let metrics = &parsed.query.metrics;
     let results: Vec<Value> = rows
         .iter()
         .map(|r| {
-            let mut row =
-                json!({ "metrics": metric_values(metrics, r), "dimensions": r.dimensions });
+            let mut row = json!({ "metrics": metric_values(metrics, r, &revenue),
+                                  "dimensions": r.dimensions });
             if let Some(c) = &comparison {
-                row["comparison"] = c.block(metrics, r);
+                row["comparison"] = c.block(metrics, r, &revenue);
             }
             row
         })
         .collect();
-    let meta = meta(&parsed, &result, &rows, comparison.as_ref(), tz);
+    let meta = meta(&parsed, &result, &rows, comparison.as_ref(), &revenue, tz);
     let mut echoed = parsed.echo;
     echoed.insert("site_id".into(), json!(site.domain));
     echoed.insert(
@@ -93,12 +102,11 @@ async fn query(
     ))
 }
 
-/// Runs a store call on the blocking pool (DuckDB calls block); a failure is logged and
-/// answered with a 503 that points to the log.
+/// Runs a store call on the blocking pool (DuckDB calls block).
 async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
 ) -> Result<T, ApiError> {
-    crate::error::off_thread(f, ApiError::unavailable).await
+    crate::error::off_thread(f).await
 }
 
 /// The site the request's `site_id` names (400 when it is missing or unknown).
@@ -129,11 +137,12 @@ fn meta(
     result: &AggregateResult,
     rows: &[AggregateRow],
     comparison: Option<&Compared>,
+    revenue: &Revenue,
     tz: Tz,
 ) -> Map<String, Value> {
     let mut meta = Map::new();
     meta.insert("imports_included".into(), json!(false));
-    let warnings = metric_warnings(&parsed.query.metrics, rows);
+    let warnings = revenue.warnings(&parsed.query.metrics, rows);
     if !warnings.is_empty() {
         meta.insert("metric_warnings".into(), Value::Object(warnings));
     }
@@ -172,101 +181,40 @@ fn meta(
     meta
 }
 
-/// A metric's value as Plausible returns it: whole numbers for counts, rounded rates and
-/// durations; `null` when the row has none; revenue as `{value, currency, short, long}` when
-/// the row's revenue is in one currency, else `null` (see `meta.metric_warnings`).
-fn metric_values(metrics: &[Metric], row: &AggregateRow) -> Vec<Value> {
+/// A metric's value as the answer shows it: whole numbers for counts and the rates and
+/// durations Plausible rounds, the rates with their decimals ([`Metric::round`]), revenue at
+/// Plausible's precision when the row shows it ([`Revenue`]); `None` when the row has none.
+/// Changes are computed from these, so they agree with the numbers shown.
+fn shown_value(m: Metric, v: f64, row: &AggregateRow, revenue: &Revenue) -> Option<f64> {
+    if v.is_nan() {
+        None
+    } else if m.is_revenue() {
+        match revenue.shown(row) {
+            Shown::In(_) => Some(money::value_of(v, m == Metric::AverageRevenue)),
+            Shown::Null(_) => None,
+        }
+    } else {
+        Some(m.round(v))
+    }
+}
+
+/// The row's metrics as Plausible returns them: [`shown_value`], revenue as
+/// `{value, currency, short, long}` ([`money::money`]), `null` for none.
+fn metric_values(metrics: &[Metric], row: &AggregateRow, revenue: &Revenue) -> Vec<Value> {
     metrics
         .iter()
         .zip(&row.metrics)
-        .map(|(m, v)| {
-            if v.is_nan() {
-                Value::Null
-            } else if m.is_revenue() {
-                if single_currency(&row.currency) {
-                    money(*v, &row.currency)
-                } else {
-                    Value::Null
+        .map(
+            |(m, v)| match (shown_value(*m, *v, row, revenue), revenue.shown(row)) {
+                (None, _) => Value::Null,
+                (Some(_), Shown::In(currency)) if m.is_revenue() => {
+                    money::money(*v, currency, *m == Metric::AverageRevenue)
                 }
-            } else if m.is_integer() {
-                json!(v.round() as i64)
-            } else {
-                json!(v)
-            }
-        })
+                (Some(x), _) if m.is_integer() => json!(x as i64),
+                (Some(x), _) => json!(x),
+            },
+        )
         .collect()
-}
-
-fn single_currency(c: &str) -> bool {
-    !c.is_empty() && !c.contains('+')
-}
-
-/// `{value, currency, short, long}`: `long` with two decimals and thousands separators,
-/// `short` with one decimal and K/M/B; the symbol for common currencies, else the code.
-fn money(v: f64, currency: &str) -> Value {
-    let symbol = match currency {
-        "EUR" => "€",
-        "USD" => "$",
-        "GBP" => "£",
-        "JPY" => "¥",
-        "INR" => "₹",
-        _ => "",
-    };
-    let prefix = |amount: String| {
-        let (sign, digits) = match amount.strip_prefix('-') {
-            Some(d) => ("-", d.to_string()),
-            None => ("", amount),
-        };
-        if symbol.is_empty() {
-            format!("{sign}{currency} {digits}")
-        } else {
-            format!("{sign}{symbol}{digits}")
-        }
-    };
-    let fixed = format!("{:.2}", v.abs());
-    let (int, frac) = fixed.split_once('.').unwrap_or((&fixed, "00"));
-    let mut grouped = String::new();
-    for (i, c) in int.chars().enumerate() {
-        if i > 0 && (int.len() - i) % 3 == 0 {
-            grouped.push(',');
-        }
-        grouped.push(c);
-    }
-    let sign = if v < 0.0 { "-" } else { "" };
-    let long = prefix(format!("{sign}{grouped}.{frac}"));
-    let a = v.abs();
-    let compact = if a >= 1e9 {
-        format!("{:.1}B", a / 1e9)
-    } else if a >= 1e6 {
-        format!("{:.1}M", a / 1e6)
-    } else if a >= 1e3 {
-        format!("{:.1}K", a / 1e3)
-    } else {
-        format!("{a:.1}")
-    };
-    let short = prefix(format!("{sign}{compact}"));
-    json!({ "value": (v * 100.0).round() / 100.0, "currency": currency, "short": short, "long": long })
-}
-
-/// Why revenue metrics are `null` in some rows, keyed by metric (Plausible's shape).
-fn metric_warnings(metrics: &[Metric], rows: &[AggregateRow]) -> Map<String, Value> {
-    let mut out = Map::new();
-    for m in metrics.iter().filter(|m| m.is_revenue()) {
-        if rows.iter().any(|r| r.currency.contains('+')) {
-            out.insert(
-                m.name().into(),
-                json!({"code": "no_single_revenue_currency",
-                       "warning": "Revenue metrics are null where a row's revenue is in more than one currency."}),
-            );
-        } else if rows.iter().any(|r| r.currency.is_empty()) {
-            out.insert(
-                m.name().into(),
-                json!({"code": "no_revenue_goals_matching",
-                       "warning": "Revenue metrics are null where no event of the row carries revenue."}),
-            );
-        }
-    }
-    out
 }
 
 fn iso(tz: Tz, ms: i64) -> String {
@@ -274,19 +222,4 @@ fn iso(tz: Tz, ms: i64) -> String {
         .single()
         .map(|d| d.to_rfc3339_opts(SecondsFormat::Secs, false))
         .unwrap_or_default()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn money_follows_plausible() {
-        assert_eq!(
-            money(1234.5, "EUR"),
-            json!({"value": 1234.5, "currency": "EUR", "short": "€1.2K", "long": "€1,234.50"})
-        );
-        assert_eq!(money(-3.0, "CHF")["long"], json!("-CHF 3.00"));
-        assert_eq!(money(2_500_000.0, "USD")["short"], json!("$2.5M"));
-    }
 }
